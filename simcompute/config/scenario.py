@@ -1,0 +1,49 @@
+"""The top level of a scenario file."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from simcompute.config.base import Duration, Strict, field_error
+from simcompute.config.cluster import ClusterConfig
+from simcompute.config.site import SiteConfig
+from simcompute.config.workloads import Workload
+
+
+class FailuresConfig(Strict):
+    """Random hardware failures that interrupt training jobs."""
+
+    gpu_mtbf_h: float = Field(gt=0, description="mean time between failures of one GPU, hours")
+    restart_overhead: Duration = Field(
+        default=600.0, description="time from a failure until training resumes (assumption)"
+    )
+
+
+class OutputConfig(Strict):
+    """How results are sampled."""
+
+    timeseries_interval: Duration | None = Field(default=None, gt=0)
+
+
+class Scenario(Strict):
+    """A complete, validated scenario. Frozen: build a new one to change it."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    description: str | None = None
+    seed: int = Field(default=0, ge=0)
+    horizon: Duration | None = Field(default=None, gt=0)
+    site: SiteConfig
+    cluster: ClusterConfig
+    calibration: str | None = None
+    failures: FailuresConfig | None = None
+    output: OutputConfig = OutputConfig()
+    workloads: list[Workload] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Scenario:
+        seen: set[str] = set()
+        for i, w in enumerate(self.workloads):
+            if w.name in seen:
+                raise field_error(f"workloads[{i}].name", f"'{w.name}' is used twice; names must be unique")
+            seen.add(w.name)
+        return self

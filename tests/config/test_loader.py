@@ -1,0 +1,52 @@
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from simcompute.config import TrainingWorkload, load_scenario
+from simcompute.errors import ConfigError
+from tests.conftest import SCENARIOS
+
+
+def test_parses_durations_and_counts(scenario_dict):
+    scenario_dict["horizon"] = "30d"
+    scenario_dict["workloads"][0]["tokens"] = "300B"
+    scenario_dict["workloads"][0]["checkpoint_every"] = "2h"
+    s = load_scenario(scenario_dict)
+    assert s.horizon == 30 * 86400
+    job = s.workloads[0]
+    assert isinstance(job, TrainingWorkload)
+    assert job.tokens == 3e11 and job.checkpoint_every == 7200
+    assert job.dp == 8
+
+
+def test_scenario_is_frozen(scenario_dict):
+    s = load_scenario(scenario_dict)
+    with pytest.raises(ValidationError):
+        s.seed = 3  # type: ignore[misc]
+
+
+def test_inline_model(scenario_dict):
+    scenario_dict["workloads"][0]["model"] = {"layers": 4, "hidden": 256, "heads": 4, "vocab": 1000}
+    s = load_scenario(scenario_dict)
+    assert s.workloads[0].model.layers == 4
+
+
+def test_inline_model_unknown_key_names_path(scenario_dict):
+    scenario_dict["workloads"][0]["model"] = {"layers": 4, "hiden": 256, "heads": 4, "vocab": 1000}
+    with pytest.raises(ConfigError) as err:
+        load_scenario(scenario_dict)
+    assert err.value.path.startswith("workloads[0].model")
+
+
+def test_error_path_and_message(scenario_dict):
+    scenario_dict["workloads"][0]["seq_len"] = 0
+    with pytest.raises(ConfigError) as err:
+        load_scenario(scenario_dict)
+    assert err.value.path == "workloads[0].seq_len"
+    assert "must be > 0" in err.value.message
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: Path(p).stem)
+def test_bundled_scenarios_load(path):
+    assert load_scenario(path).name

@@ -1,0 +1,15 @@
+"""Power chain: GPU -> slot (GPU + host + network share) -> IT -> facility -> grid."""
+
+from simcompute.power.facility import DEFAULT_PUE, DEFAULT_WUE_L_PER_KWH, ConstantPue
+from simcompute.power.grid import Grid
+from simcompute.power.it import GpuPowerModel, SlotPower, SlotPowerModel
+
+__all__ = [
+    "DEFAULT_PUE",
+    "DEFAULT_WUE_L_PER_KWH",
+    "ConstantPue",
+    "GpuPowerModel",
+    "Grid",
+    "SlotPower",
+    "SlotPowerModel",
+]

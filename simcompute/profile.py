@@ -1,0 +1,59 @@
+"""Calibration profiles (DESIGN.md section 5): measured values that replace catalog defaults.
+
+A profile is written by `simcompute calibrate` on one GPU type and applies only to it. The
+simulator reads the `fitted` block; `provenance` and `points` document where it came from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from simcompute.errors import ConfigError
+
+
+class FittedParameters(BaseModel):
+    """Parameters the simulator uses; any left out fall back to the catalog."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    training_efficiency: float | None = Field(default=None, gt=0, le=1)
+    idle_power_w: float | None = Field(default=None, ge=0)
+    active_power_w: float | None = Field(default=None, gt=0)
+    training_activity: float | None = Field(default=None, ge=0, le=1)
+
+
+class CalibrationProfile(BaseModel):
+    """A calibration profile as stored on disk."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    profile_version: int = 1
+    gpu: str = Field(description="catalog accelerator id the profile was measured on")
+    provenance: dict[str, Any] = Field(default_factory=dict)
+    points: list[dict[str, Any]] = Field(default_factory=list)
+    fitted: FittedParameters = FittedParameters()
+    path: str | None = Field(default=None, exclude=True)
+
+
+def load_profile(path: str | Path) -> CalibrationProfile:
+    """Read and validate a profile; errors name the file and the field."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("calibration", f"profile file not found: {path}") from None
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError("calibration", f"cannot read profile {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError("calibration", f"profile {path} is not a mapping")
+    try:
+        profile = CalibrationProfile.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"calibration ({path}) {where}", first["msg"]) from None
+    return profile.model_copy(update={"path": str(path)})

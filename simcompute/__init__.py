@@ -1,0 +1,26 @@
+"""simcompute: compute, energy and cost simulator for AI training and inference.
+
+import simcompute as sc
+result = sc.run("scenarios/quickstart.yaml")
+result.summary, result.timeseries, result.jobs
+"""
+
+__version__ = "0.1.0"
+
+from simcompute.api import run
+from simcompute.catalog import load_catalog
+from simcompute.config import Scenario, load_scenario
+from simcompute.errors import ConfigError, NotSupportedError, SimcomputeError
+from simcompute.results import Result
+
+__all__ = [
+    "ConfigError",
+    "NotSupportedError",
+    "Result",
+    "Scenario",
+    "SimcomputeError",
+    "__version__",
+    "load_catalog",
+    "load_scenario",
+    "run",
+]

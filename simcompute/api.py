@@ -1,0 +1,39 @@
+"""The public entry point: scenario in, `Result` out."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from simcompute.config import Scenario, load_scenario
+from simcompute.engine import simulate
+from simcompute.resolve import resolve
+from simcompute.results import Result, build_result
+
+
+def run(scenario: str | Path | Mapping[str, Any] | Scenario, *, calibration: str | None = None) -> Result:
+    """Simulate a scenario (a YAML path, a mapping, or a `Scenario`) and return its `Result`.
+
+    `calibration` is a profile path that overrides the scenario's `calibration:` field.
+    """
+    from simcompute import __version__
+
+    loaded = load_scenario(scenario)
+    resolved = resolve(loaded, calibration=calibration)
+    records = simulate(resolved)
+    metadata = {
+        "scenario": loaded.name,
+        "seed": loaded.seed,
+        "simcompute_version": __version__,
+        "python": platform.python_version(),
+        "gpu": resolved.cluster.accelerator.id,
+        "node": resolved.cluster.node.id,
+        "gpus": resolved.cluster.total_gpus,
+        "region": resolved.site.region.id,
+        "pue": resolved.site.facility.pue,
+        "calibration": resolved.calibration.path if resolved.calibration else None,
+        "end_s": records.end_s,
+    }
+    return build_result(resolved, records, metadata)

@@ -1,0 +1,45 @@
+"""Exact energy accounting: piecewise-constant power per owner, closed at every change."""
+
+from __future__ import annotations
+
+from simcompute.power import SlotPower
+from simcompute.records import Records
+
+
+class PowerLedger:
+    """Tracks the power each owner (workload or idle pool) draws and records its segments.
+
+    An owner's power is constant between calls to `set`; each call closes the running
+    segment at `t_s` and opens a new one, so energy is the exact sum of power x duration.
+    """
+
+    def __init__(self, records: Records):
+        self._records = records
+        self._state: list[tuple[float, int, float, float, float]] = []
+
+    def add_owner(self, name: str) -> int:
+        self._records.owners.append(name)
+        self._state.append((0.0, 0, 0.0, 0.0, 0.0))
+        return len(self._records.owners) - 1
+
+    def set(self, owner: int, t_s: float, gpus: int, per_gpu: SlotPower) -> None:
+        """From `t_s` on, `owner` holds `gpus` GPU slots each drawing `per_gpu`."""
+        self._close(owner, t_s)
+        self._state[owner] = (
+            t_s,
+            gpus,
+            gpus * per_gpu.gpu_w,
+            gpus * per_gpu.host_w,
+            gpus * per_gpu.network_w,
+        )
+
+    def _close(self, owner: int, t_s: float) -> None:
+        t0, gpus, gpu_w, host_w, net_w = self._state[owner]
+        if t_s > t0 and gpus > 0:
+            self._records.power.append((owner, t0, t_s, gpus, gpu_w, host_w, net_w))
+
+    def close_all(self, t_s: float) -> None:
+        """Close every open segment at the end of the run."""
+        for owner in range(len(self._state)):
+            self._close(owner, t_s)
+            self._state[owner] = (t_s, 0, 0.0, 0.0, 0.0)

@@ -1,0 +1,80 @@
+"""Exact timelines of training jobs in the engine."""
+
+import math
+
+import pytest
+
+import simcompute as sc
+from simcompute.catalog import load_catalog
+from simcompute.perf import training_flops_per_token
+
+
+def test_wall_time_matches_closed_form(scenario_dict):
+    """Hand check: tokens x FLOPs/token / (GPUs x peak x efficiency), in whole steps."""
+    result = sc.run(scenario_dict)
+    cat = load_catalog()
+    model, gen = cat.model("llama-7b"), cat.generation("ampere")
+    batch = 1048576
+    steps = math.ceil(1e9 / batch)
+    step_time = training_flops_per_token(model, 2048) * batch / (8 * 312e12 * gen.training_efficiency)
+    job = result.summary.iloc[0]
+    assert job["wall_time_s"] == pytest.approx(steps * step_time, rel=1e-12)
+    assert job["gpu_hours"] == pytest.approx(8 * steps * step_time / 3600, rel=1e-12)
+    assert job["mfu"] == pytest.approx(gen.training_efficiency)
+    assert job["completed"]
+
+
+def test_jobs_queue_for_gpus(scenario_dict):
+    """Two 16-GPU jobs on a 16-GPU cluster run one after the other (gang allocation)."""
+    first = dict(scenario_dict["workloads"][0], gpus=16, name="a")
+    second = dict(first, name="b")
+    scenario_dict["workloads"] = [first, second]
+    result = sc.run(scenario_dict)
+    jobs = result.jobs.set_index("workload")
+    assert jobs.loc["a", "start_s"] == 0.0
+    assert jobs.loc["b", "start_s"] == pytest.approx(jobs.loc["a", "end_s"])
+    assert jobs.loc["b", "queue_wait_s"] == pytest.approx(jobs.loc["a", "run_time_s"])
+
+
+def test_horizon_cuts_the_run(scenario_dict):
+    full = sc.run(scenario_dict).summary.iloc[0]
+    scenario_dict["horizon"] = full["wall_time_s"] / 2
+    result = sc.run(scenario_dict)
+    job = result.jobs.iloc[0]
+    assert not job["completed"]
+    assert result.total("wall_time_s") == pytest.approx(full["wall_time_s"] / 2)
+    assert 0.45 * job["tokens_requested"] < job["tokens_trained"] < 0.55 * job["tokens_requested"]
+
+
+def test_checkpoints_are_events(scenario_dict):
+    scenario_dict["workloads"][0]["checkpoint_every"] = "5m"
+    result = sc.run(scenario_dict)
+    wall = result.summary.iloc[0]["wall_time_s"]
+    ckpts = result.events[result.events["event"] == "checkpoint"]
+    assert len(ckpts) == math.ceil(wall / 300) - 1
+    assert ckpts["t_s"].diff().dropna().round(6).eq(300).all()
+
+
+def test_failures_lose_work_since_checkpoint_and_delay_finish(scenario_dict):
+    scenario_dict["workloads"][0]["checkpoint_every"] = "10m"
+    base = sc.run(scenario_dict).jobs.iloc[0]
+    scenario_dict["failures"] = {"gpu_mtbf_h": 20, "restart_overhead": "5m"}  # ~0.4 failures per hour
+    result = sc.run(scenario_dict)
+    job = result.jobs.iloc[0]
+    assert job["failures"] > 0
+    events = result.events
+    assert (events["event"] == "failure").sum() == job["failures"] == (events["event"] == "restart").sum()
+    lost_s = job["lost_work_gpu_hours"] * 3600 / job["gpus"]
+    assert lost_s <= job["failures"] * 600 + 1e-6
+    assert job["run_time_s"] == pytest.approx(base["run_time_s"] + lost_s + 300 * job["failures"], rel=1e-9)
+
+
+def test_same_seed_same_results(scenario_dict):
+    scenario_dict["failures"] = {"gpu_mtbf_h": 20}
+    scenario_dict["workloads"][0]["checkpoint_every"] = "10m"
+    a, b = sc.run(scenario_dict), sc.run(scenario_dict)
+    for table in ("summary", "timeseries", "jobs", "events", "power"):
+        assert getattr(a, table).equals(getattr(b, table)), table
+    scenario_dict["seed"] = 2
+    c = sc.run(scenario_dict)
+    assert not c.events.equals(a.events)

@@ -1,0 +1,1 @@
+"""Reports of results: terminal tables and figures."""

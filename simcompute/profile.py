@@ -16,14 +16,26 @@ from simcompute.errors import ConfigError
 
 
 class FittedParameters(BaseModel):
-    """Parameters the simulator uses; any left out fall back to the catalog."""
+    """Parameters the simulator uses; any left out fall back to the catalog.
+
+    Efficiency model: one GEMM of `F = 2 m n k` FLOPs on one GPU runs at
+    `gemm_max_efficiency * F / (F + gemm_half_size_flops)` of dense peak (a saturating curve:
+    small matrices, e.g. after tensor parallelism, run further from peak).
+    Power model: GPU power = `idle_power_w + (max_power_w - idle_power_w) * activity`, with an
+    activity per kind of phase (compute-bound, memory-bound, communication/bubbles).
+    """
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    training_efficiency: float | None = Field(default=None, gt=0, le=1)
+    training_efficiency: float | None = Field(default=None, gt=0, le=1, description="end-to-end MFU")
+    gemm_max_efficiency: float | None = Field(default=None, gt=0, le=1)
+    gemm_half_size_flops: float | None = Field(default=None, gt=0)
+    memory_efficiency: float | None = Field(default=None, gt=0, le=1)
     idle_power_w: float | None = Field(default=None, ge=0)
-    active_power_w: float | None = Field(default=None, gt=0)
-    training_activity: float | None = Field(default=None, ge=0, le=1)
+    max_power_w: float | None = Field(default=None, gt=0)
+    compute_activity: float | None = Field(default=None, ge=0, le=1)
+    memory_activity: float | None = Field(default=None, ge=0, le=1)
+    communication_activity: float | None = Field(default=None, ge=0, le=1)
 
 
 class CalibrationProfile(BaseModel):

@@ -1,0 +1,62 @@
+"""Second configuration stage: a validated `Scenario` + catalog -> concrete specs to simulate.
+
+Looks up every catalog name, applies overrides and calibration, checks the cross-field rules
+(does the workload fit the cluster?) and computes per-workload performance. Errors name the
+YAML path of the offending field. One module per scenario section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from simcompute.catalog import Catalog, load_catalog
+from simcompute.config import InferenceWorkload, Scenario
+from simcompute.errors import ConfigError, NotSupportedError
+from simcompute.profile import CalibrationProfile, load_profile
+from simcompute.resolve.cluster import ClusterSpec, resolve_cluster
+from simcompute.resolve.site import SiteSpec, resolve_site
+from simcompute.resolve.training import TrainingJobSpec, resolve_training
+
+
+@dataclass(frozen=True)
+class ResolvedScenario:
+    """Everything the engine needs, with no names left to look up."""
+
+    scenario: Scenario
+    cluster: ClusterSpec
+    site: SiteSpec
+    jobs: tuple[TrainingJobSpec, ...]
+    calibration: CalibrationProfile | None
+
+
+def resolve(
+    scenario: Scenario, catalog: Catalog | None = None, calibration: str | None = None
+) -> ResolvedScenario:
+    """Resolve names, overrides and calibration; compute each workload's performance.
+
+    `calibration` (a profile path) takes precedence over the scenario's `calibration:`.
+    """
+    catalog = catalog or load_catalog()
+    profile_path = calibration or scenario.calibration
+    profile = load_profile(profile_path) if profile_path else None
+    cluster = resolve_cluster(scenario, catalog, profile)
+    if profile is not None and profile.gpu != cluster.accelerator.id:
+        raise ConfigError(
+            "calibration",
+            f"profile {profile.path} was measured on '{profile.gpu}' but the cluster's GPU is "
+            f"'{cluster.accelerator.id}'; a profile applies only to its own GPU type",
+        )
+    site = resolve_site(scenario, catalog)
+    jobs = []
+    for i, workload in enumerate(scenario.workloads):
+        if isinstance(workload, InferenceWorkload):
+            raise NotSupportedError(
+                f"workloads[{i}]: kind 'inference' is not yet supported by this version of simcompute"
+            )
+        jobs.append(resolve_training(i, workload, cluster, catalog, profile))
+    return ResolvedScenario(
+        scenario=scenario, cluster=cluster, site=site, jobs=tuple(jobs), calibration=profile
+    )
+
+
+__all__ = ["ClusterSpec", "ResolvedScenario", "SiteSpec", "TrainingJobSpec", "resolve"]

@@ -16,7 +16,9 @@ def _profile(tmp_path, gpu="a100-80gb", **fitted):
 
 def test_profile_overrides_efficiency_and_power(tmp_path, scenario_dict):
     base = sc.run(scenario_dict)
-    scenario_dict["calibration"] = str(_profile(tmp_path, training_efficiency=0.2, idle_power_w=50.0, max_power_w=300.0))
+    scenario_dict["calibration"] = str(
+        _profile(tmp_path, training_efficiency=0.2, idle_power_w=50.0, max_power_w=300.0)
+    )
     result = sc.run(scenario_dict)
     assert result.jobs.iloc[0]["mfu"] == pytest.approx(0.2)
     ratio = base.jobs.iloc[0]["run_time_s"] / result.jobs.iloc[0]["run_time_s"]

@@ -31,6 +31,16 @@ class Cluster:
         request.callbacks.append(lambda _event: self._update_idle())
         return request
 
+    def reserve(self, count: int) -> None:
+        """Take `count` GPUs now, for a service that holds them for the whole run.
+
+        Raises `ValueError` when fewer are free; workloads that wait for GPUs never get these.
+        """
+        if count > self.gpus.level:
+            raise ValueError(f"cannot reserve {count} GPUs: {int(self.gpus.level)} are free")
+        self.gpus.get(count)
+        self._update_idle()
+
     def release(self, count: int) -> None:
         self.gpus.put(count)
         self._update_idle()

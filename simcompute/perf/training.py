@@ -8,18 +8,26 @@ parallelism-aware model refines the phases without changing this interface.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from simcompute.catalog import Accelerator, ModelSpec
 from simcompute.perf.flops import training_flops_per_token
 
+Bound = Literal["compute", "memory", "communication", "idle"]
+
 
 @dataclass(frozen=True)
 class Phase:
-    """Part of a training step: its duration and the GPU activity (0 idle .. 1 busiest)."""
+    """Part of a step: its duration, the GPU activity (0 idle .. 1 busiest) and what bounds it.
+
+    `bound` tells the power model how the phase reacts to a power cap: compute-bound phases
+    slow down with the clock, memory-bound and communication phases barely do.
+    """
 
     name: str
     time_s: float
     activity: float
+    bound: Bound = "compute"
 
 
 @dataclass(frozen=True)

@@ -51,30 +51,35 @@ def resolve_profile_path(field: str, ref: str) -> Path:
 def read_profile(
     field: str, ref: str, required: tuple[str, ...], optional: tuple[str, ...] = (), minimum: float = 0.0
 ) -> HourlyProfile:
-    """Read and validate a profile CSV (see the module docstring)."""
+    """Read and validate a profile CSV (see the module docstring); `#` lines are comments.
+
+    Rows in error messages are line numbers in the file (1 = first line).
+    """
     path = resolve_profile_path(field, ref)
     try:
         with path.open(newline="", encoding="utf-8") as fh:
-            rows = [r for r in csv.reader(fh) if r and not r[0].lstrip().startswith("#")]
+            reader = csv.reader(fh)
+            rows = [(reader.line_num, r) for r in reader if r and not r[0].lstrip().startswith("#")]
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(field, f"cannot read {path}: {exc}") from None
     if not rows:
         raise ConfigError(field, f"{path}: the file is empty")
-    header = [h.strip() for h in rows[0]]
+    header_line, header_cells = rows[0]
+    header = [h.strip() for h in header_cells]
     missing = [c for c in ("hour", *required) if c not in header]
     if missing:
         raise ConfigError(
-            field, f"{path} row 1 (header): missing column(s) {', '.join(missing)}; has {header}"
+            field, f"{path} row {header_line} (header): missing column(s) {', '.join(missing)}; has {header}"
         )
     wanted = [c for c in (*required, *optional) if c in header]
     values: dict[str, list[float]] = {c: [] for c in wanted}
-    for n, row in enumerate(rows[1:], start=2):
+    for k, (n, row) in enumerate(rows[1:]):
         if len(row) != len(header):
             raise ConfigError(field, f"{path} row {n}: {len(row)} fields, the header has {len(header)}")
         cells = dict(zip(header, (c.strip() for c in row), strict=True))
         hour = _number(field, path, n, "hour", cells["hour"])
-        if hour != n - 2:
-            raise ConfigError(field, f"{path} row {n}, column 'hour': expected {n - 2}, got {cells['hour']}")
+        if hour != k:
+            raise ConfigError(field, f"{path} row {n}, column 'hour': expected {k}, got {cells['hour']}")
         for c in wanted:
             x = _number(field, path, n, c, cells[c])
             if x < minimum:

@@ -32,7 +32,7 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, *, calibration: str
         "node": resolved.cluster.node.id,
         "gpus": resolved.cluster.total_gpus,
         "region": resolved.site.region.id,
-        "pue": resolved.site.facility.pue,
+        "pue": getattr(resolved.site.facility, "pue", None),
         "calibration": resolved.calibration.path if resolved.calibration else None,
         "end_s": records.end_s,
     }

@@ -69,6 +69,42 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_carbon_window(args: argparse.Namespace) -> int:
+    from simcompute.report.tables import make_console
+    from simcompute.units import format_duration, parse_duration
+    from simcompute.whatif import best_start
+
+    try:
+        window_s, step_s = parse_duration(args.window), parse_duration(args.step)
+    except ValueError as exc:
+        raise UsageError(f"--window/--step: {exc}") from None
+    window = best_start(args.scenario, window_s, step_s, calibration=args.calibration)
+    if args.csv:
+        print(window.table.to_csv(index=False), end="")
+        return 0
+    make_console().print(
+        f"best start: +{format_duration(window.best_offset_s)}: {window.co2_best_kg / 1000:,.3g} t CO2 vs "
+        f"{window.co2_now_kg / 1000:,.3g} t now (saves {window.saving_kg / 1000:,.3g} t, {window.saving_share:.1%})"
+    )
+    return 0
+
+
+def _cmd_pareto(args: argparse.Namespace) -> int:
+    from simcompute.report.tables import frame_table, make_console
+    from simcompute.whatif import pareto_caps
+
+    try:
+        caps = [None] + [float(c) for c in args.caps.split(",")]
+    except ValueError:
+        raise UsageError(f"--caps must be comma-separated watts, got {args.caps!r}") from None
+    table = pareto_caps(args.scenario, caps, calibration=args.calibration)
+    if args.csv:
+        print(table.to_csv(index=False), end="")
+    else:
+        make_console().print(frame_table(table, "GPU power cap: time vs energy"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from simcompute import __version__
     from simcompute.catalog import KINDS
@@ -87,6 +123,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.add_argument("--no-plot", action="store_true", help="skip the power plot")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("carbon-window", help="start time within a window that minimises the workloads' CO2")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--window", default="24h", help="latest start, e.g. 48h (default 24h)")
+    p.add_argument("--step", default="1h", help="spacing of candidate starts (default 1h)")
+    p.add_argument("--calibration", help="calibration profile YAML")
+    p.add_argument("--csv", action="store_true", help="print every candidate as CSV")
+    p.set_defaults(func=_cmd_carbon_window)
+
+    p = sub.add_parser("pareto", help="sweep GPU power caps: time vs energy (Pareto front)")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--caps", default="200,250,300,350", help="caps in watts, comma-separated")
+    p.add_argument("--calibration", help="calibration profile YAML")
+    p.add_argument("--csv", action="store_true", help="print the table as CSV")
+    p.set_defaults(func=_cmd_pareto)
 
     p = sub.add_parser("catalog", help="list the bundled hardware, models and regions")
     p.add_argument("kind", nargs="?", choices=list(KINDS), help="one kind only")

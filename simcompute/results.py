@@ -12,6 +12,7 @@ import pandas as pd
 
 from simcompute.engine.cluster import IDLE_OWNER
 from simcompute.integrate import default_interval, interval_edges, interval_means
+from simcompute.power.accounting import Accounting, account
 from simcompute.records import Records
 from simcompute.resolve import ResolvedScenario
 
@@ -21,7 +22,8 @@ SUMMARY_COLUMNS = [
     "workload", "kind", "gpus", "start_s", "end_s", "wall_time_s", "gpu_hours", "tokens",
     "it_energy_kwh", "facility_energy_kwh", "co2_kg", "water_l", "water_onsite_l",
     "water_offsite_l", "energy_cost_usd", "gpu_cost_usd", "cost_usd", "mfu",
-    "mean_gpu_power_w", "completed",
+    "mean_gpu_power_w", "completed", "operational_co2_kg", "marginal_co2_kg", "embodied_co2_kg",
+    "total_co2_kg", "cooling_energy_kwh", "hardware_cost_usd", "mean_pue",
 ]  # fmt: skip
 
 
@@ -82,10 +84,13 @@ def _owner_energy(power: pd.DataFrame, owners: list[str]) -> pd.DataFrame:
     return sums
 
 
-def build_summary(resolved: ResolvedScenario, records: Records, power: pd.DataFrame) -> pd.DataFrame:
+def build_summary(
+    resolved: ResolvedScenario, records: Records, power: pd.DataFrame, acc: Accounting | None = None
+) -> pd.DataFrame:
     site, cluster = resolved.site, resolved.cluster
     energy = _owner_energy(power, records.owners)
-    pue = site.facility.pue
+    acc = acc or account(site, power, records.owners, records.end_s)
+    by_owner = {name: i for i, name in enumerate(acc.owners)}
     jobs = {row["workload"]: row for row in records.jobs}
     rows = []
     ordered = [o for o in records.owners if o != IDLE_OWNER] + [IDLE_OWNER]
@@ -114,17 +119,28 @@ def build_summary(resolved: ResolvedScenario, records: Records, power: pd.DataFr
         row["mean_gpu_power_w"] = e["gpu_j"] / e["gpu_s"] if e["gpu_s"] > 0 else np.nan
         rows.append(row)
     frame = pd.DataFrame(rows)
-    frame["facility_energy_kwh"] = frame["it_energy_kwh"] * pue
-    frame["co2_kg"] = site.grid.co2_kg(frame["facility_energy_kwh"])
-    frame["water_onsite_l"] = frame["it_energy_kwh"] * site.wue_l_per_kwh
-    frame["water_offsite_l"] = site.grid.water_l(frame["facility_energy_kwh"])
+    idx = [by_owner[o] for o in ordered]
+    frame["facility_energy_kwh"] = acc.facility_j[idx] / J_PER_KWH
+    frame["cooling_energy_kwh"] = acc.cooling_j[idx] / J_PER_KWH
+    frame["operational_co2_kg"] = acc.co2_kg[idx]
+    frame["co2_kg"] = frame["operational_co2_kg"]
+    frame["marginal_co2_kg"] = acc.marginal_co2_kg[idx]
+    embodied = cluster.embodied
+    frame["embodied_co2_kg"] = frame["gpu_hours"] * (embodied.kg_per_gpu_hour if embodied else 0.0)
+    frame["total_co2_kg"] = frame["operational_co2_kg"] + frame["embodied_co2_kg"]
+    frame["water_onsite_l"] = acc.water_onsite_l[idx]
+    frame["water_offsite_l"] = acc.water_offsite_l[idx]
     frame["water_l"] = frame["water_onsite_l"] + frame["water_offsite_l"]
-    frame["energy_cost_usd"] = site.grid.energy_cost_usd(frame["facility_energy_kwh"])
-    frame["gpu_cost_usd"] = frame["gpu_hours"] * cluster.gpu_hour_usd
-    frame["cost_usd"] = frame["energy_cost_usd"] + frame["gpu_cost_usd"]
+    frame["energy_cost_usd"] = acc.energy_cost_usd[idx]
+    frame["hardware_cost_usd"] = frame["gpu_hours"] * cluster.hardware_usd_per_gpu_hour
+    frame["gpu_cost_usd"] = frame["hardware_cost_usd"]
+    frame["cost_usd"] = frame["energy_cost_usd"] + frame["hardware_cost_usd"]
+    frame["mean_pue"] = _ratio(frame["facility_energy_kwh"], frame["it_energy_kwh"])
     additive = ["gpu_hours", "it_energy_kwh", "facility_energy_kwh", "co2_kg", "water_l", "water_onsite_l",
-                "water_offsite_l", "energy_cost_usd", "gpu_cost_usd", "cost_usd"]  # fmt: skip
-    total = {c: frame[c].sum() for c in additive}
+                "water_offsite_l", "energy_cost_usd", "gpu_cost_usd", "cost_usd", "operational_co2_kg",
+                "marginal_co2_kg", "embodied_co2_kg", "total_co2_kg", "cooling_energy_kwh",
+                "hardware_cost_usd"]  # fmt: skip
+    total = {c: frame[c].sum(min_count=1) for c in additive}
     gpu_s_total = energy["gpu_s"].sum()
     total.update(
         workload="total", kind="total", gpus=cluster.total_gpus, start_s=0.0, end_s=records.end_s,
@@ -132,12 +148,23 @@ def build_summary(resolved: ResolvedScenario, records: Records, power: pd.DataFr
         mean_gpu_power_w=energy["gpu_j"].sum() / gpu_s_total if gpu_s_total > 0 else np.nan,
         completed=bool(all(j["completed"] for j in records.jobs)),
     )  # fmt: skip
+    total["mean_pue"] = _ratio(total["facility_energy_kwh"], total["it_energy_kwh"])
     frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
     return frame[SUMMARY_COLUMNS]
 
 
-def build_timeseries(resolved: ResolvedScenario, records: Records, power: pd.DataFrame) -> pd.DataFrame:
-    """Regular intervals; power columns hold each interval's exact mean."""
+def _ratio(num, den):
+    """num / den, NaN where den is 0."""
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    out = np.divide(num, den, out=np.full(np.shape(num), np.nan), where=den > 0)
+    return out if out.ndim else float(out)
+
+
+def build_timeseries(
+    resolved: ResolvedScenario, records: Records, power: pd.DataFrame, acc: Accounting | None = None
+) -> pd.DataFrame:
+    """Regular intervals; power columns hold each interval's exact mean (water_l: the litres in it)."""
+    acc = acc or account(resolved.site, power, records.owners, records.end_s)
     end = records.end_s
     interval = resolved.scenario.output.timeseries_interval or default_interval(end)
     edges = interval_edges(end, interval) if end > 0 else np.array([0.0, 0.0])
@@ -155,9 +182,16 @@ def build_timeseries(resolved: ResolvedScenario, records: Records, power: pd.Dat
     else:
         means = np.zeros((0, components.shape[1]))
     t = edges[:-1]
-    pue = resolved.site.facility.pue_at(t)
+    site_values = np.column_stack(
+        [acc.cooling_w, acc.facility_w, acc.dry_bulb_c, acc.carbon_g_per_kwh, acc.price_usd_per_kwh,
+         acc.water_l_per_s]
+    )  # fmt: skip
+    if end > 0:
+        site_means = interval_means(acc.edges[:-1], acc.edges[1:], site_values, edges)
+    else:
+        site_means = np.zeros((0, site_values.shape[1]))
     it_kw = means[:, :3].sum(axis=1) / 1000.0
-    grid = resolved.site.grid
+    facility_kw = site_means[:, 1] / 1000.0
     return pd.DataFrame(
         {
             "t_s": t,
@@ -166,25 +200,42 @@ def build_timeseries(resolved: ResolvedScenario, records: Records, power: pd.Dat
             "host_power_kw": means[:, 1] / 1000.0,
             "network_power_kw": means[:, 2] / 1000.0,
             "it_power_kw": it_kw,
-            "facility_power_kw": it_kw * pue,
-            "pue": pue,
+            "cooling_power_kw": site_means[:, 0] / 1000.0,
+            "facility_power_kw": facility_kw,
+            "pue": _ratio(facility_kw, it_kw),
             "gpus_busy": means[:, 3],
-            "carbon_intensity_g_per_kwh": np.full(len(t), grid.carbon_intensity_g_per_kwh),
-            "price_usd_per_kwh": np.full(len(t), grid.electricity_usd_per_kwh),
+            "outdoor_temp_c": site_means[:, 2],
+            "carbon_intensity_g_per_kwh": site_means[:, 3],
+            "price_usd_per_kwh": site_means[:, 4],
+            "water_l": site_means[:, 5] * np.diff(edges),
         }
     )
+
+
+def capacity_report(resolved: ResolvedScenario, acc: Accounting, end_s: float) -> dict[str, float]:
+    """Provisioned IT power (node ratings + switches) and the share of it left unused on average."""
+    provisioned_kw = resolved.cluster.total_gpus * resolved.cluster.slot_power.provisioned_w / 1000.0
+    mean_it_kw = float(acc.it_j.sum()) / end_s / 1000.0 if end_s > 0 else 0.0
+    return {
+        "provisioned_it_power_kw": provisioned_kw,
+        "mean_it_power_kw": mean_it_kw,
+        "idle_capacity_share": 1.0 - mean_it_kw / provisioned_kw if provisioned_kw > 0 else float("nan"),
+    }
 
 
 def build_result(
     resolved: ResolvedScenario, records: Records, metadata: dict[str, Any] | None = None
 ) -> Result:
     power = records.power_frame()
+    acc = account(resolved.site, power, records.owners, records.end_s)
+    metadata = dict(metadata or {})
+    metadata.update(capacity_report(resolved, acc, records.end_s))
     return Result(
         scenario_name=resolved.scenario.name,
-        summary=build_summary(resolved, records, power),
-        timeseries=build_timeseries(resolved, records, power),
+        summary=build_summary(resolved, records, power, acc),
+        timeseries=build_timeseries(resolved, records, power, acc),
         jobs=pd.DataFrame(records.jobs),
         events=records.events_frame(),
         power=power,
-        metadata=metadata or {},
+        metadata=metadata,
     )

@@ -12,4 +12,5 @@ class Region(_Record):
     carbon_intensity_g_per_kwh: float = Field(ge=0)
     electricity_usd_per_kwh: float = Field(ge=0)
     water_intensity_l_per_kwh: float | None = Field(default=None, ge=0)
+    marginal_carbon_intensity_g_per_kwh: float | None = Field(default=None, ge=0)
     year: int

@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from datetime import datetime
 
-from simcompute.config.base import Strict
+from pydantic import Field, model_validator
+
+from simcompute.config.base import Strict, field_error
+
+
+class CoolingConfig(Strict):
+    """Weather-driven cooling model (power/facility.py); every field defaults to a cited value."""
+
+    weather_csv: str | None = Field(
+        default=None, description="hourly CSV (hour, dry_bulb_c, wet_bulb_c); default: region climate table"
+    )
+    chilled_water_c: float | None = Field(default=None, ge=5, le=35)
+    free_cooling_wet_bulb_c: float | None = Field(default=None, ge=-20, le=35)
+    economiser_band_c: float | None = Field(default=None, gt=0, le=30)
+    carnot_fraction: float | None = Field(default=None, gt=0, le=1)
+    fan_pump_fraction: float | None = Field(default=None, ge=0, le=1)
+    distribution_loss_fraction: float | None = Field(default=None, ge=0, le=1)
+    other_fraction: float | None = Field(default=None, ge=0, le=1)
+    design_it_kw: float | None = Field(
+        default=None,
+        gt=0,
+        description="IT capacity the plant is sized for (default: the cluster's rated power)",
+    )
 
 
 class SiteConfig(Strict):
@@ -12,9 +34,28 @@ class SiteConfig(Strict):
 
     region: str = Field(description="catalog region id, e.g. 'us-west'")
     pue: float | None = Field(default=None, ge=1.0, le=5.0, description="constant PUE")
+    cooling: CoolingConfig | None = Field(default=None, description="weather-driven cooling instead of `pue`")
+    start: datetime = Field(
+        default=datetime(2023, 1, 1), description="local date and time of t = 0 (weather and hourly profiles)"
+    )
     carbon_intensity_g_per_kwh: float | None = Field(default=None, ge=0)
+    marginal_carbon_intensity_g_per_kwh: float | None = Field(default=None, ge=0)
     electricity_usd_per_kwh: float | None = Field(default=None, ge=0)
+    grid_profile: str | None = Field(
+        default=None,
+        description="hourly carbon intensity: bundled profile name or CSV (hour, carbon_intensity_g_per_kwh"
+        "[, marginal_carbon_intensity_g_per_kwh])",
+    )
+    price_profile: str | None = Field(
+        default=None, description="hourly (time-of-use) price: bundled name or CSV (hour, price_usd_per_kwh)"
+    )
     wue_l_per_kwh: float | None = Field(default=None, ge=0, description="on-site water per IT kWh")
     water_intensity_l_per_kwh: float | None = Field(
         default=None, ge=0, description="off-site water per kWh of electricity generated"
     )
+
+    @model_validator(mode="after")
+    def _one_facility_model(self) -> SiteConfig:
+        if self.pue is not None and self.cooling is not None:
+            raise field_error("cooling", "give either a constant `pue` or a `cooling:` model, not both")
+        return self

@@ -34,6 +34,9 @@ class TrainingWorkload(Strict):
     parallelism: Parallelism = Parallelism()
     checkpoint_every: Duration | None = Field(default=None, gt=0)
     submit_at: Duration = 0.0
+    gpu_power_limit_w: float | None = Field(
+        default=None, gt=0, description="per-job cap; overrides the cluster's"
+    )
 
     @model_validator(mode="after")
     def _check_layout(self) -> TrainingWorkload:

@@ -1,8 +1,9 @@
 """Power chain: GPU -> slot (GPU + host + network share) -> IT -> facility -> grid."""
 
 from simcompute.power.facility import DEFAULT_PUE, DEFAULT_WUE_L_PER_KWH, ConstantPue
+from simcompute.power.gpu import GpuPowerModel, apply_power_cap
 from simcompute.power.grid import Grid
-from simcompute.power.it import GpuPowerModel, SlotPower, SlotPowerModel
+from simcompute.power.it import SlotPower, SlotPowerModel
 
 __all__ = [
     "DEFAULT_PUE",
@@ -12,4 +13,5 @@ __all__ = [
     "Grid",
     "SlotPower",
     "SlotPowerModel",
+    "apply_power_cap",
 ]

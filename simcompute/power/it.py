@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simcompute.power.gpu import GpuPowerModel
+
 
 @dataclass(frozen=True)
 class SlotPower:
@@ -24,38 +26,42 @@ class SlotPower:
 
 
 @dataclass(frozen=True)
-class GpuPowerModel:
-    """GPU power between idle and the power limit, linear in activity (0..1)."""
-
-    idle_w: float
-    limit_w: float
-
-    def power_w(self, activity: float) -> float:
-        if not 0.0 <= activity <= 1.0:
-            raise ValueError(f"activity must be in [0, 1], got {activity}")
-        return self.idle_w + (self.limit_w - self.idle_w) * activity
-
-
-@dataclass(frozen=True)
 class SlotPowerModel:
     """Power of one GPU slot as a function of the GPU's activity.
 
     Host power follows the same activity between its idle and maximum draw (a loaded node's
-    CPUs, memory and fans work with its GPUs); the network share is constant.
+    CPUs, memory and fans work with its GPUs); the network share is constant. GPU + host is
+    capped at the node's rated power per slot (`rated_w`, the PSU rating / GPUs per node).
+
+    `measured_busy_w` replaces the model whenever the slot is busy (activity > 0): a measured
+    system power per GPU (GPU + host + network share, e.g. Patterson et al. 2021's 330 W per
+    V100). The split between components keeps the model's proportions at that activity.
     """
 
     gpu: GpuPowerModel
     host_idle_w: float
     host_max_w: float
     network_w: float
+    rated_w: float | None = None
+    measured_busy_w: float | None = None
 
     def at(self, activity: float) -> SlotPower:
-        return SlotPower(
-            gpu_w=self.gpu.power_w(activity),
-            host_w=self.host_idle_w + (self.host_max_w - self.host_idle_w) * activity,
-            network_w=self.network_w,
-        )
+        gpu_w = self.gpu.power_w(activity)
+        host_w = self.host_idle_w + (self.host_max_w - self.host_idle_w) * activity
+        if self.rated_w is not None and gpu_w + host_w > self.rated_w:
+            host_w = max(self.rated_w - gpu_w, 0.0)
+            gpu_w = min(gpu_w, self.rated_w)
+        if self.measured_busy_w is not None and activity > 0:
+            scale = self.measured_busy_w / (gpu_w + host_w + self.network_w)
+            return SlotPower(gpu_w=gpu_w * scale, host_w=host_w * scale, network_w=self.network_w * scale)
+        return SlotPower(gpu_w=gpu_w, host_w=host_w, network_w=self.network_w)
 
     @property
     def idle(self) -> SlotPower:
         return self.at(0.0)
+
+    @property
+    def provisioned_w(self) -> float:
+        """Power provisioned for the slot: the node's rating share plus its network share."""
+        peak = self.rated_w if self.rated_w is not None else self.gpu.limit_w + self.host_max_w
+        return peak + self.network_w

@@ -46,7 +46,7 @@ def resolve(
             f"profile {profile.path} was measured on '{profile.gpu}' but the cluster's GPU is "
             f"'{cluster.accelerator.id}'; a profile applies only to its own GPU type",
         )
-    site = resolve_site(scenario, catalog)
+    site = resolve_site(scenario, catalog, cluster)
     jobs = []
     for i, workload in enumerate(scenario.workloads):
         if isinstance(workload, InferenceWorkload):

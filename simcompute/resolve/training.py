@@ -8,8 +8,9 @@ from simcompute.catalog import Catalog, CatalogError, ModelSpec
 from simcompute.config import TrainingWorkload
 from simcompute.errors import ConfigError
 from simcompute.perf import TrainingEstimate, estimate_training
+from simcompute.power.gpu import cap_estimate
 from simcompute.profile import CalibrationProfile
-from simcompute.resolve.cluster import ClusterSpec
+from simcompute.resolve.cluster import ClusterSpec, check_power_limit
 from simcompute.resolve.common import resolve_model
 
 
@@ -70,4 +71,7 @@ def resolve_training(
         )
     except CatalogError as exc:
         raise ConfigError(f"{path}.precision", str(exc)) from None
+    cap_w = cfg.gpu_power_limit_w if cfg.gpu_power_limit_w is not None else cluster.gpu_power_limit_w
+    check_power_limit(f"{path}.gpu_power_limit_w", cap_w, cluster.slot_power.gpu)
+    estimate = cap_estimate(estimate, cluster.slot_power.gpu, cap_w)
     return TrainingJobSpec(index=index, config=cfg, model=model, estimate=estimate)

@@ -1,4 +1,4 @@
-"""Resolve a training workload: its model and its performance estimate."""
+"""Resolve a training workload: its model, its parallel layout and its performance estimate."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from simcompute.catalog import Catalog, CatalogError, ModelSpec
 from simcompute.config import TrainingWorkload
 from simcompute.errors import ConfigError
 from simcompute.perf import TrainingEstimate, estimate_training
+from simcompute.perf.layout import Layout, layout_problems
+from simcompute.perf.search import best_layout, search_layouts
+from simcompute.perf.training import TrainingSystem
 from simcompute.profile import CalibrationProfile
 from simcompute.resolve.cluster import ClusterSpec
 from simcompute.resolve.common import resolve_model
@@ -15,7 +18,7 @@ from simcompute.resolve.common import resolve_model
 
 @dataclass(frozen=True)
 class TrainingJobSpec:
-    """A training workload with its model and performance estimate."""
+    """A training workload with its model, layout and performance estimate."""
 
     index: int
     config: TrainingWorkload
@@ -27,8 +30,60 @@ class TrainingJobSpec:
         return self.config.name
 
     @property
+    def layout(self) -> Layout | None:
+        return self.estimate.layout
+
+    @property
     def n_steps(self) -> int:
         return -(-int(self.config.tokens) // self.estimate.tokens_per_step)
+
+
+def training_system(
+    cluster: ClusterSpec, profile: CalibrationProfile | None, dp_overlap_fraction: float | None = None
+) -> TrainingSystem:
+    """The hardware parameters of the cluster, with calibration-profile values where present."""
+    gen, fitted = cluster.generation, (profile.fitted if profile else None)
+
+    def pick(fitted_name: str, default: float) -> float:
+        value = getattr(fitted, fitted_name, None) if fitted else None
+        return default if value is None else value
+
+    fabric = cluster.fabric
+    return TrainingSystem(
+        accelerator=cluster.accelerator,
+        gpus_per_node=cluster.node.gpus_per_node,
+        nvlink_bandwidth_gbps=cluster.node.nvlink_bandwidth_gbps,
+        fabric_bandwidth_gbps=fabric.bandwidth_gbps if fabric else None,
+        fabric_latency_us=fabric.latency_us if fabric else None,
+        gemm_max_efficiency=pick("gemm_max_efficiency", gen.gemm_efficiency_max),
+        gemm_half_size_flops=pick("gemm_half_size_flops", gen.gemm_half_size_flops),
+        attention_efficiency=gen.attention_efficiency,
+        memory_efficiency=pick("memory_efficiency", gen.memory_efficiency),
+        dp_overlap_fraction=gen.dp_overlap_fraction if dp_overlap_fraction is None else dp_overlap_fraction,
+        compute_activity=pick("compute_activity", gen.training_activity),
+        memory_activity=pick("memory_activity", gen.decode_activity),
+        communication_activity=pick("communication_activity", gen.communication_activity),
+    )
+
+
+def configured_layout(cfg: TrainingWorkload) -> Layout:
+    """The layout written in the scenario (not `auto`), with dp derived."""
+    p = cfg.parallelism
+    return Layout(
+        tp=p.tp, pp=p.pp, dp=cfg.dp, zero=p.zero, sequence_parallel=p.sequence_parallel,
+        recompute=p.recompute, microbatch_size=p.microbatch_size, virtual_pp=p.virtual_pp, ep=p.ep,
+    )  # fmt: skip
+
+
+def _memory_error(path: str, est: TrainingEstimate, system: TrainingSystem, suggestion: Layout | None) -> ConfigError:
+    acc = system.accelerator
+    mem = est.memory
+    tail = f"a layout that fits: {suggestion.describe()}" if suggestion else "no layout of these GPUs fits; use more GPUs"
+    return ConfigError(
+        f"{path}.parallelism",
+        f"layout {est.layout.describe()} needs {mem.total_gb:.1f} GB per GPU ({mem.describe()}) "
+        f"but {acc.id} has {acc.memory_gb:g} GB; {tail}",
+    )
 
 
 def resolve_training(
@@ -50,24 +105,36 @@ def resolve_training(
         raise ConfigError(
             f"{path}.seq_len", f"{cfg.seq_len} exceeds the model's max_seq_len {model.max_seq_len}"
         )
-    fitted = profile.fitted if profile else None
-    efficiency = cluster.generation.training_efficiency
-    if fitted and fitted.training_efficiency is not None:
-        efficiency = fitted.training_efficiency
-    activity = cluster.generation.training_activity
-    if fitted and fitted.compute_activity is not None:
-        activity = fitted.compute_activity
     try:
-        estimate = estimate_training(
-            model,
-            cluster.accelerator,
-            gpus=cfg.gpus,
-            seq_len=cfg.seq_len,
-            global_batch_tokens=cfg.global_batch_tokens,
-            precision=cfg.precision,
-            efficiency=efficiency,
-            activity=activity,
-        )
+        cluster.accelerator.peak_flops(cfg.precision)
     except CatalogError as exc:
         raise ConfigError(f"{path}.precision", str(exc)) from None
+    system = training_system(cluster, profile, cfg.parallelism.dp_overlap_fraction)
+    fitted = profile.fitted if profile else None
+    override = fitted.training_efficiency if fitted else None
+    sequences = cfg.sequences_per_step
+    search = dict(model=model, system=system, gpus=cfg.gpus, seq_len=cfg.seq_len, sequences=sequences,
+                  precision=cfg.precision)  # fmt: skip
+    if cfg.parallelism.auto:
+        candidates = search_layouts(**search)
+        best = best_layout(candidates)
+        if best is None:
+            if not candidates:
+                raise ConfigError(
+                    f"{path}.parallelism", f"no valid layout for {cfg.gpus} GPUs and {sequences} sequences per step"
+                )
+            raise _memory_error(path, candidates[0].estimate, system, None)
+        layout = best.layout
+    else:
+        layout = configured_layout(cfg)
+        problems = layout_problems(model, layout, cfg.gpus, sequences)
+        if problems:
+            field, message = problems[0]
+            raise ConfigError(f"{path}.parallelism.{field}", message)
+    estimate = estimate_training(
+        model, cluster.accelerator, gpus=cfg.gpus, seq_len=cfg.seq_len, global_batch_tokens=cfg.global_batch_tokens,
+        precision=cfg.precision, efficiency=override, system=system, layout=layout,
+    )  # fmt: skip
+    if estimate.memory.total_bytes > system.accelerator.memory_bytes:
+        raise _memory_error(path, estimate, system, best_layout(search_layouts(**search)))
     return TrainingJobSpec(index=index, config=cfg, model=model, estimate=estimate)

@@ -19,7 +19,9 @@ class Parallelism(Strict):
     `dp` is derived as gpus / (tp * pp) when omitted. `ep` (expert parallel, MoE only) is
     carved out of the data-parallel group and must divide `dp`. `zero` is the ZeRO stage
     (1 = optimizer states sharded over dp, 2 = + gradients, 3 = + weights, i.e. FSDP).
-    `virtual_pp` > 1 is Megatron's interleaved 1F1B schedule. `auto: true` (or writing
+    `recompute: selective` (the default) recomputes only the attention core, as flash
+    attention does; `none` stores the attention scores too, `full` keeps only each layer's
+    input (Korthikanti et al. 2022). `virtual_pp` > 1 is Megatron's interleaved 1F1B schedule. `auto: true` (or writing
     `parallelism: auto`) lets the resolver search all valid layouts and take the fastest.
     """
 
@@ -29,7 +31,7 @@ class Parallelism(Strict):
     dp: int | None = Field(default=None, gt=0)
     zero: Literal[0, 1, 2, 3] = 1
     sequence_parallel: bool = False
-    recompute: Recompute = "none"
+    recompute: Recompute = "selective"
     microbatch_size: int = Field(default=1, gt=0)
     virtual_pp: int = Field(default=1, gt=0)
     ep: int = Field(default=1, gt=0)

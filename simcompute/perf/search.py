@@ -1,6 +1,6 @@
 """Layout search: every valid parallel layout for a GPU count, ranked by step time.
 
-The space is tp (divisors of the heads, within one node), pp (divisors of the layers),
+The space is tp (divisors of the heads that divide the node, so a tp group stays on NVLink), pp (divisors of the layers),
 dp = gpus / (tp pp) dividing the batch, microbatch size (powers of two), recompute
 (none / selective / full), ZeRO stage 1 (and 3 without a pipeline), the interleaved schedule
 (virtual_pp 1, 2, 4) and, for MoE models, ep (divisors of the experts within dp). Sequence
@@ -40,7 +40,7 @@ def candidate_layouts(
 ) -> Iterator[Layout]:
     """Valid layouts for `gpus` GPUs and `sequences` per step; `fixed` pins fields (e.g. `{"tp": 1}`)."""
     fixed = fixed or {}
-    tps = [t for t in _divisors(model.heads) if t <= gpus_per_node and gpus % t == 0]
+    tps = [t for t in _divisors(model.heads) if gpus_per_node % t == 0 and gpus % t == 0]
     for tp in tps if "tp" not in fixed else [fixed["tp"]]:
         pps = [q for q in _divisors(model.layers) if (gpus // tp) % q == 0] if gpus % tp == 0 else []
         for pp in pps if "pp" not in fixed else [fixed["pp"]]:

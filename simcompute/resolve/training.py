@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simcompute.catalog import Catalog, CatalogError, ModelSpec
+from simcompute.catalog import Accelerator, Catalog, CatalogError, Fabric, Generation, ModelSpec, Node
 from simcompute.config import TrainingWorkload
 from simcompute.errors import ConfigError
 from simcompute.perf import TrainingEstimate, estimate_training
@@ -42,17 +42,30 @@ def training_system(
     cluster: ClusterSpec, profile: CalibrationProfile | None, dp_overlap_fraction: float | None = None
 ) -> TrainingSystem:
     """The hardware parameters of the cluster, with calibration-profile values where present."""
-    gen, fitted = cluster.generation, (profile.fitted if profile else None)
+    return hardware_system(
+        cluster.node, cluster.accelerator, cluster.generation, cluster.fabric, profile, dp_overlap_fraction
+    )
+
+
+def hardware_system(
+    node: Node,
+    accelerator: Accelerator,
+    generation: Generation,
+    fabric: Fabric | None,
+    profile: CalibrationProfile | None = None,
+    dp_overlap_fraction: float | None = None,
+) -> TrainingSystem:
+    """A `TrainingSystem` from catalog records; profile `fitted` values replace catalog ones."""
+    gen, fitted = generation, (profile.fitted if profile else None)
 
     def pick(fitted_name: str, default: float) -> float:
         value = getattr(fitted, fitted_name, None) if fitted else None
         return default if value is None else value
 
-    fabric = cluster.fabric
     return TrainingSystem(
-        accelerator=cluster.accelerator,
-        gpus_per_node=cluster.node.gpus_per_node,
-        nvlink_bandwidth_gbps=cluster.node.nvlink_bandwidth_gbps,
+        accelerator=accelerator,
+        gpus_per_node=node.gpus_per_node,
+        nvlink_bandwidth_gbps=node.nvlink_bandwidth_gbps,
         fabric_bandwidth_gbps=fabric.bandwidth_gbps if fabric else None,
         fabric_latency_us=fabric.latency_us if fabric else None,
         gemm_max_efficiency=pick("gemm_max_efficiency", gen.gemm_efficiency_max),

@@ -46,7 +46,9 @@ class Parallelism(Strict):
         if self.zero >= 2 and self.pp > 1:
             # DeepSpeed documents ZeRO-2/3 as incompatible with its pipeline engine
             # (https://www.deepspeed.ai/tutorials/pipeline/); Megatron's distributed optimizer is ZeRO-1.
-            raise field_error("zero", f"ZeRO stage {self.zero} cannot be combined with pipeline parallelism (pp > 1)")
+            raise field_error(
+                "zero", f"ZeRO stage {self.zero} cannot be combined with pipeline parallelism (pp > 1)"
+            )
         return self
 
 
@@ -91,7 +93,9 @@ class TrainingWorkload(Strict):
             raise field_error("parallelism.dp", f"tp*pp*dp = {p.tp * p.pp * p.dp} but gpus = {self.gpus}")
         dp = self.dp
         if dp % p.ep:
-            raise field_error("parallelism.ep", f"ep = {p.ep} does not divide dp = {dp} (experts are spread over dp)")
+            raise field_error(
+                "parallelism.ep", f"ep = {p.ep} does not divide dp = {dp} (experts are spread over dp)"
+            )
         seqs = self.sequences_per_step
         if seqs % dp:
             raise field_error(

@@ -4,7 +4,7 @@ A collective over `n` ranks on a link of per-GPU bandwidth `B` (bytes/s, one dir
 per-hop latency `alpha` costs `steps * alpha + volume / B`. Ring all-reduce moves
 `2 (n-1)/n * bytes` per GPU in `2 (n-1)` steps; reduce-scatter and all-gather are each half
 of that; all-to-all sends `(n-1)/n * bytes` in `n-1` steps; a point-to-point send is one step.
-`bytes` is always the full (unsharded) buffer size on one GPU.
+`bytes` is always the full (unsharded) buffer size on one GPU; an empty buffer costs nothing.
 """
 
 from __future__ import annotations
@@ -44,14 +44,14 @@ class Link:
 
 def all_reduce_s(nbytes: float, n: int, link: Link) -> float:
     """Ring all-reduce of `nbytes` over `n` ranks."""
-    if n <= 1:
+    if n <= 1 or nbytes <= 0:
         return 0.0
     return 2 * (n - 1) * link.latency_s + 2.0 * (n - 1) / n * nbytes / link.bandwidth_bytes_per_s
 
 
 def reduce_scatter_s(nbytes: float, n: int, link: Link) -> float:
     """Ring reduce-scatter of an `nbytes` buffer over `n` ranks (each keeps 1/n)."""
-    if n <= 1:
+    if n <= 1 or nbytes <= 0:
         return 0.0
     return (n - 1) * link.latency_s + (n - 1) / n * nbytes / link.bandwidth_bytes_per_s
 
@@ -63,7 +63,7 @@ def all_gather_s(nbytes: float, n: int, link: Link) -> float:
 
 def all_to_all_s(nbytes: float, n: int, link: Link) -> float:
     """All-to-all of an `nbytes` buffer per rank over `n` ranks (pairwise exchange)."""
-    if n <= 1:
+    if n <= 1 or nbytes <= 0:
         return 0.0
     return (n - 1) * link.latency_s + (n - 1) / n * nbytes / link.bandwidth_bytes_per_s
 

@@ -48,6 +48,21 @@ class Layout:
         return f"tp={self.tp} pp={self.pp} dp={self.dp} ({', '.join(extras)})"
 
 
+def stage_layers(layers: int, stages: int) -> int | None:
+    """Transformer layers on the most loaded pipeline stage, or None if `stages` cannot split them.
+
+    Either `stages` divides the layers, or it divides layers + 2: Megatron-DeepSpeed's
+    partitioning counts the embedding and the LM head as one slot each (BLOOM: 70 + 2 = 72
+    on 12 stages, BigScience 2022 arXiv:2211.05100 Sec. 3.4), so its end stages hold one
+    layer fewer.
+    """
+    if layers % stages == 0:
+        return layers // stages
+    if stages > 1 and (layers + 2) % stages == 0:
+        return (layers + 2) // stages
+    return None
+
+
 def layout_problems(model: ModelSpec, layout: Layout, gpus: int, sequences: int) -> list[tuple[str, str]]:
     """Every reason `layout` cannot run `model` on `gpus` GPUs with `sequences` per step.
 
@@ -59,11 +74,11 @@ def layout_problems(model: ModelSpec, layout: Layout, gpus: int, sequences: int)
         out.append(("dp", f"tp*pp*dp = {p.gpus} but gpus = {gpus}"))
     if model.heads % p.tp:
         out.append(("tp", f"tp = {p.tp} does not divide the model's {model.heads} attention heads"))
-    if model.layers % (p.pp * p.virtual_pp):
+    if stage_layers(model.layers, p.pp * p.virtual_pp) is None:
         what = "pp" if p.virtual_pp == 1 else "pp*virtual_pp"
         out.append(
             ("pp" if p.virtual_pp == 1 else "virtual_pp",
-             f"{what} = {p.pp * p.virtual_pp} does not divide the model's {model.layers} layers")
+             f"{what} = {p.pp * p.virtual_pp} divides neither the model's {model.layers} layers nor layers + 2")
         )  # fmt: skip
     if p.ep > 1 and model.experts == 1:
         out.append(("ep", f"ep = {p.ep} needs a mixture-of-experts model ({model.name} is dense)"))
@@ -79,5 +94,10 @@ def layout_problems(model: ModelSpec, layout: Layout, gpus: int, sequences: int)
              f"{p.microbatch_size} does not divide the {sequences // p.dp} sequences per data-parallel rank")
         )  # fmt: skip
     elif p.virtual_pp > 1 and (sequences // (p.dp * p.microbatch_size)) % p.pp:
-        out.append(("virtual_pp", f"the interleaved schedule needs the microbatch count to be a multiple of pp = {p.pp}"))
+        out.append(
+            (
+                "virtual_pp",
+                f"the interleaved schedule needs the microbatch count to be a multiple of pp = {p.pp}",
+            )
+        )
     return out

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simcompute.catalog import ModelSpec
-from simcompute.perf.layout import Layout
+from simcompute.perf.layout import Layout, stage_layers
 
 GB = 1e9
 
@@ -57,7 +57,7 @@ def stage_params(model: ModelSpec, layout: Layout) -> tuple[float, float]:
     Layer weights are split by tp (and expert weights also by ep); the first stage holds the
     input embedding, the last the LM head (the same matrix when tied and pp == 1).
     """
-    lps = model.layers // layout.pp
+    lps = stage_layers(model.layers, layout.pp) or model.layers // layout.pp
     expert_layer = model.experts * model.mlp_params_per_expert if model.experts > 1 else 0
     dense_layer = model.params_per_layer - expert_layer
     emb = model.vocab * model.hidden
@@ -97,13 +97,14 @@ def activation_bytes(model: ModelSpec, layout: Layout, seq_len: int, microbatche
     p = layout
     in_flight = min(microbatches, p.pp)
     per_layer = activation_bytes_per_layer(model, p, seq_len)
-    layers_held = model.layers // p.pp * in_flight
+    lps = stage_layers(model.layers, p.pp) or model.layers // p.pp
+    layers_held = lps * in_flight
     if p.virtual_pp > 1:
         layers_held *= 1.0 + (p.pp - 1) / (p.pp * p.virtual_pp)
     sbh = seq_len * p.microbatch_size * model.hidden
     first = per_layer * layers_held + 2.0 * sbh * in_flight / (p.tp if p.sequence_parallel else 1)
     logits = 4.0 * seq_len * p.microbatch_size * model.vocab / p.tp
-    last = per_layer * (model.layers // p.pp) + logits
+    last = per_layer * lps + logits
     return max(first + (logits if p.pp == 1 else 0.0), last)
 
 

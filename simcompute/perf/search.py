@@ -1,6 +1,7 @@
 """Layout search: every valid parallel layout for a GPU count, ranked by step time.
 
-The space is tp (divisors of the heads that divide the node, so a tp group stays on NVLink), pp (divisors of the layers),
+The space is tp (divisors of the heads that divide the node, so a tp group stays on
+NVLink), pp (dividing the layers, or layers + 2 as Megatron-DeepSpeed partitions),
 dp = gpus / (tp pp) dividing the batch, microbatch size (powers of two), recompute
 (none / selective / full), ZeRO stage 1 (and 3 without a pipeline), the interleaved schedule
 (virtual_pp 1, 2, 4) and, for MoE models, ep (divisors of the experts within dp). Sequence
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from simcompute.catalog import ModelSpec
-from simcompute.perf.layout import Layout, layout_problems
+from simcompute.perf.layout import Layout, layout_problems, stage_layers
 from simcompute.perf.training import TrainingEstimate, TrainingSystem, estimate_layout
 
 MICROBATCH_SIZES = (1, 2, 4, 8, 16)
@@ -42,7 +43,11 @@ def candidate_layouts(
     fixed = fixed or {}
     tps = [t for t in _divisors(model.heads) if gpus_per_node % t == 0 and gpus % t == 0]
     for tp in tps if "tp" not in fixed else [fixed["tp"]]:
-        pps = [q for q in _divisors(model.layers) if (gpus // tp) % q == 0] if gpus % tp == 0 else []
+        pps = (
+            [q for q in _divisors(gpus // tp) if q <= model.layers and stage_layers(model.layers, q)]
+            if gpus % tp == 0
+            else []
+        )
         for pp in pps if "pp" not in fixed else [fixed["pp"]]:
             if gpus % (tp * pp):
                 continue
@@ -53,10 +58,18 @@ def candidate_layouts(
             for ep in eps if "ep" not in fixed else [fixed["ep"]]:
                 for zero in ((1,) if pp > 1 else (1, 3)) if "zero" not in fixed else (fixed["zero"],):
                     for rec in RECOMPUTE if "recompute" not in fixed else (fixed["recompute"],):
-                        for mbs in MICROBATCH_SIZES if "microbatch_size" not in fixed else (fixed["microbatch_size"],):
+                        for mbs in (
+                            MICROBATCH_SIZES
+                            if "microbatch_size" not in fixed
+                            else (fixed["microbatch_size"],)
+                        ):
                             if (sequences // dp) % mbs:
                                 continue
-                            for vpp in (VIRTUAL_PP if pp > 1 else (1,)) if "virtual_pp" not in fixed else (fixed["virtual_pp"],):
+                            for vpp in (
+                                (VIRTUAL_PP if pp > 1 else (1,))
+                                if "virtual_pp" not in fixed
+                                else (fixed["virtual_pp"],)
+                            ):
                                 layout = Layout(
                                     tp=tp, pp=pp, dp=dp, zero=zero, sequence_parallel=tp > 1,
                                     recompute=rec, microbatch_size=mbs, virtual_pp=vpp, ep=ep,
@@ -79,7 +92,9 @@ def search_layouts(
     capacity = system.accelerator.memory_bytes
     out = []
     for layout in candidate_layouts(model, gpus, sequences, system.gpus_per_node, fixed):
-        est = estimate_layout(model, system, layout, seq_len=seq_len, sequences=sequences, precision=precision)
+        est = estimate_layout(
+            model, system, layout, seq_len=seq_len, sequences=sequences, precision=precision
+        )
         out.append(Candidate(layout, est, est.memory.total_bytes <= capacity))
     out.sort(key=lambda c: (not c.fits, c.estimate.step_time_s, c.estimate.memory.total_bytes))
     return out

@@ -22,11 +22,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 from simcompute.catalog import Accelerator, ModelSpec
-from simcompute.perf.collectives import Link, all_gather_s, all_reduce_s, all_to_all_s, p2p_s, reduce_scatter_s
+from simcompute.perf.collectives import (
+    Link,
+    all_gather_s,
+    all_reduce_s,
+    all_to_all_s,
+    p2p_s,
+    reduce_scatter_s,
+)
 from simcompute.perf.efficiency import gemm_time_s
 from simcompute.perf.flops import training_flops_per_token
 from simcompute.perf.gemms import head_gemm, layer_gemms
-from simcompute.perf.layout import Layout
+from simcompute.perf.layout import Layout, stage_layers
 from simcompute.perf.memory import MemoryBreakdown, stage_params, training_memory
 
 Bound = Literal["compute", "memory", "communication", "idle"]
@@ -143,7 +150,9 @@ def _gemm_s(flops: float, count: float, peak: float, sys: TrainingSystem) -> flo
     return count * gemm_time_s(flops, peak, sys.gemm_max_efficiency, sys.gemm_half_size_flops)
 
 
-def _layer_forward(model: ModelSpec, layout: Layout, tokens: int, seq_len: int, peak: float, sys: TrainingSystem):
+def _layer_forward(
+    model: ModelSpec, layout: Layout, tokens: int, seq_len: int, peak: float, sys: TrainingSystem
+):
     """(GEMM s, attention s, element-wise s, attention FLOPs) of one layer's forward pass on one GPU."""
     tp = layout.tp
     gemms = layer_gemms(model, tokens, tp)
@@ -178,7 +187,7 @@ def estimate_layout(
     peak = sys.accelerator.peak_flops(precision)
     m = sequences // (p.dp * p.microbatch_size)
     tokens = p.microbatch_size * seq_len
-    lps = model.layers // p.pp
+    lps = stage_layers(model.layers, p.pp) or model.layers // p.pp
     full = p.recompute == "full"
 
     gemm_f, attn_f, elem_f, attn_flops = _layer_forward(model, p, tokens, seq_len, peak, sys)
@@ -220,8 +229,12 @@ def estimate_layout(
     edp_link = sys.link(edp, p.tp * p.ep)
     if p.zero >= 3:
         # FSDP: gather weights for forward and backward, reduce-scatter gradients, every microbatch
-        per_mb = 2 * all_gather_s(dense * gbytes, p.dp, dp_link) + reduce_scatter_s(dense * gbytes, p.dp, dp_link)
-        per_mb += 2 * all_gather_s(expert * gbytes, edp, edp_link) + reduce_scatter_s(expert * gbytes, edp, edp_link)
+        per_mb = 2 * all_gather_s(dense * gbytes, p.dp, dp_link) + reduce_scatter_s(
+            dense * gbytes, p.dp, dp_link
+        )
+        per_mb += 2 * all_gather_s(expert * gbytes, edp, edp_link) + reduce_scatter_s(
+            expert * gbytes, edp, edp_link
+        )
         dp_comm, window = m * per_mb, m * (compute_mb + elem_mb)
     else:
         dp_comm = all_reduce_s(dense * gbytes, p.dp, dp_link) + all_reduce_s(expert * gbytes, edp, edp_link)
@@ -307,7 +320,9 @@ def estimate_training(
     """
     if system is not None and layout is not None:
         sequences = max(1, round(global_batch_tokens / seq_len))
-        est = estimate_layout(model, system, layout, seq_len=seq_len, sequences=sequences, precision=precision)
+        est = estimate_layout(
+            model, system, layout, seq_len=seq_len, sequences=sequences, precision=precision
+        )
         return rescale_to_mfu(est, efficiency) if efficiency is not None else est
     if efficiency is None or not 0 < efficiency <= 1:
         raise ValueError(f"efficiency must be in (0, 1], got {efficiency}")

@@ -9,7 +9,7 @@ from simcompute.config import TrainingWorkload
 from simcompute.errors import ConfigError
 from simcompute.perf import TrainingEstimate, estimate_training
 from simcompute.perf.layout import Layout, layout_problems
-from simcompute.perf.search import best_layout, search_layouts
+from simcompute.perf.search import Candidate, best_layout, search_layouts
 from simcompute.perf.training import TrainingSystem
 from simcompute.profile import CalibrationProfile
 from simcompute.resolve.cluster import ClusterSpec
@@ -88,10 +88,16 @@ def configured_layout(cfg: TrainingWorkload) -> Layout:
     )  # fmt: skip
 
 
-def _memory_error(path: str, est: TrainingEstimate, system: TrainingSystem, suggestion: Layout | None) -> ConfigError:
+def _memory_error(
+    path: str, est: TrainingEstimate, system: TrainingSystem, suggestion: Layout | None
+) -> ConfigError:
     acc = system.accelerator
     mem = est.memory
-    tail = f"a layout that fits: {suggestion.describe()}" if suggestion else "no layout of these GPUs fits; use more GPUs"
+    tail = (
+        f"a layout that fits: {suggestion.describe()}"
+        if suggestion
+        else "no layout of these GPUs fits; use more GPUs"
+    )
     return ConfigError(
         f"{path}.parallelism",
         f"layout {est.layout.describe()} needs {mem.total_gb:.1f} GB per GPU ({mem.describe()}) "
@@ -134,7 +140,8 @@ def resolve_training(
         if best is None:
             if not candidates:
                 raise ConfigError(
-                    f"{path}.parallelism", f"no valid layout for {cfg.gpus} GPUs and {sequences} sequences per step"
+                    f"{path}.parallelism",
+                    f"no valid layout for {cfg.gpus} GPUs and {sequences} sequences per step",
                 )
             raise _memory_error(path, candidates[0].estimate, system, None)
         layout = best.layout
@@ -149,5 +156,26 @@ def resolve_training(
         precision=cfg.precision, efficiency=override, system=system, layout=layout,
     )  # fmt: skip
     if estimate.memory.total_bytes > system.accelerator.memory_bytes:
-        raise _memory_error(path, estimate, system, best_layout(search_layouts(**search)))
+        best = best_layout(search_layouts(**search))
+        raise _memory_error(path, estimate, system, best.layout if best else None)
     return TrainingJobSpec(index=index, config=cfg, model=model, estimate=estimate)
+
+
+def plan_layouts(
+    index: int,
+    cfg: TrainingWorkload,
+    cluster: ClusterSpec,
+    catalog: Catalog,
+    profile: CalibrationProfile | None,
+) -> list[Candidate]:
+    """Every valid layout of workload `index`, fitting ones first, fastest first (`simcompute plan`)."""
+    model = resolve_model(f"workloads[{index}].model", cfg.model, catalog)
+    system = training_system(cluster, profile, cfg.parallelism.dp_overlap_fraction)
+    return search_layouts(
+        model,
+        system,
+        gpus=cfg.gpus,
+        seq_len=cfg.seq_len,
+        sequences=cfg.sequences_per_step,
+        precision=cfg.precision,
+    )

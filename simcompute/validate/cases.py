@@ -61,12 +61,22 @@ def load_cases() -> tuple[list[Case], list[dict[str, str]]]:
         batch = c["global_batch_tokens"]
         cases.append(
             Case(
-                id=c["id"], model=models.get(c["model"], c["model"]), node=c["node"], fabric=c["fabric"],
-                gpus=int(c["gpus"]), tokens=float(c["tokens"]),
+                id=c["id"],
+                model=models.get(c["model"], c["model"]),
+                node=c["node"],
+                fabric=c["fabric"],
+                gpus=int(c["gpus"]),
+                tokens=float(c["tokens"]),
                 global_batch_tokens=None if batch == PER_GPU_MICROBATCH else float(batch),
-                seq_len=int(c["seq_len"]), precision=c["precision"], parallelism=c["parallelism"],
-                search=bool(c.get("search", False)), metric=c["metric"], published=float(c["published"]),
-                source=c["source"], locator=c["locator"], assumptions=c.get("assumptions", ""),
-            )  # fmt: skip
+                seq_len=int(c["seq_len"]),
+                precision=c["precision"],
+                parallelism=c["parallelism"],
+                search=bool(c.get("search", False)),
+                metric=c["metric"],
+                published=float(c["published"]),
+                source=c["source"],
+                locator=c["locator"],
+                assumptions=c.get("assumptions", ""),
+            )
         )
     return cases, list(raw.get("skipped") or [])

@@ -20,7 +20,17 @@ from simcompute.perf.training import TrainingEstimate, TrainingSystem, estimate_
 from simcompute.resolve.training import hardware_system
 from simcompute.validate.cases import Case, load_cases
 
-LAYOUT_FIELDS = ("tp", "pp", "dp", "zero", "sequence_parallel", "recompute", "microbatch_size", "virtual_pp", "ep")
+LAYOUT_FIELDS = (
+    "tp",
+    "pp",
+    "dp",
+    "zero",
+    "sequence_parallel",
+    "recompute",
+    "microbatch_size",
+    "virtual_pp",
+    "ep",
+)
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,9 @@ def _predict(case: Case, model: ModelSpec, system: TrainingSystem) -> TrainingEs
         return found.estimate if found else None
     tp, pp = fixed.get("tp", 1), fixed.get("pp", 1)
     layout = Layout(**{**fixed, "dp": case.gpus // (tp * pp)})
-    return estimate_layout(model, system, layout, seq_len=case.seq_len, sequences=sequences, precision=case.precision)
+    return estimate_layout(
+        model, system, layout, seq_len=case.seq_len, sequences=sequences, precision=case.precision
+    )
 
 
 def run_validation(catalog: Catalog | None = None) -> ValidationReport:

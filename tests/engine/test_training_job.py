@@ -22,7 +22,9 @@ def test_wall_time_matches_closed_form(scenario_dict):
     job = result.summary.iloc[0]
     assert job["wall_time_s"] == pytest.approx(steps * step_time, rel=1e-12)
     assert job["gpu_hours"] == pytest.approx(8 * steps * step_time / 3600, rel=1e-12)
-    assert job["mfu"] == pytest.approx(training_flops_per_token(estimate_model(), 2048) * batch / (step_time * 8 * 312e12))
+    assert job["mfu"] == pytest.approx(
+        training_flops_per_token(estimate_model(), 2048) * batch / (step_time * 8 * 312e12)
+    )
     assert job["completed"]
 
 

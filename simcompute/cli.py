@@ -1,4 +1,4 @@
-"""Command line: `simcompute run | catalog`.
+"""Command line: `simcompute run | plan | validate | catalog`.
 
 User mistakes (bad scenario, unknown names, existing output folder) print one line on stderr
 and exit with code 2; they never show a traceback.
@@ -38,6 +38,60 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print_summary(result.summary, f"simcompute: {scenario.name}", console)
         console.print(f"results written to {out}/ ({len(paths)} files)")
+    return 0
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from simcompute.catalog import load_catalog
+    from simcompute.config import TrainingWorkload, load_scenario
+    from simcompute.profile import load_profile
+    from simcompute.report.tables import frame_table, make_console
+    from simcompute.resolve.cluster import resolve_cluster
+    from simcompute.resolve.training import plan_layouts
+
+    scenario = load_scenario(args.scenario)
+    catalog = load_catalog()
+    path = args.calibration or scenario.calibration
+    profile = load_profile(path) if path else None
+    cluster = resolve_cluster(scenario, catalog, profile)
+    console = make_console()
+    for i, workload in enumerate(scenario.workloads):
+        if not isinstance(workload, TrainingWorkload):
+            continue
+        candidates = plan_layouts(i, workload, cluster, catalog, profile)
+        fitting = [c for c in candidates if c.fits]
+        rows = [
+            {"layout": c.layout.describe(), "step_time_s": c.estimate.step_time_s, "mfu": c.estimate.mfu,
+             "tokens_per_s": c.estimate.tokens_per_s, "memory_gb": c.estimate.memory.total_gb,
+             "gpu_hours": c.estimate.step_time_s * workload.gpus / 3600.0
+             * -(-int(workload.tokens) // c.estimate.tokens_per_step)}
+            for c in fitting[: args.top]
+        ]  # fmt: skip
+        title = (f"{workload.name}: {len(fitting)} of {len(candidates)} valid layouts fit "
+                 f"{cluster.accelerator.id} ({cluster.accelerator.memory_gb:g} GB); fastest first")  # fmt: skip
+        console.print(frame_table(pd.DataFrame(rows), title) if rows else f"{title}: none fits")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from simcompute.report.tables import frame_table, make_console
+    from simcompute.validate import run_validation
+
+    report = run_validation()
+    path = report.write_csv(args.out)
+    table = report.table
+    shown = table[
+        ["case", "metric", "published", "predicted", "error_pct", "mfu", "layout", "layout_from", "skipped"]
+    ]
+    console = make_console()
+    console.print(frame_table(shown, "simcompute validate: published training runs vs prediction"))
+    console.print(
+        f"{len(report.predicted)} cases predicted, {int((table['skipped'] != '').sum())} skipped; "
+        f"median |error| {report.median_abs_error_pct:.1f}%, max |error| {report.max_abs_error_pct:.1f}%; "
+        f"written to {path}"
+    )
     return 0
 
 
@@ -138,6 +192,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--calibration", help="calibration profile YAML")
     p.add_argument("--csv", action="store_true", help="print the table as CSV")
     p.set_defaults(func=_cmd_pareto)
+    p = sub.add_parser("plan", help="search the parallel layouts of each training workload")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--top", type=int, default=5, help="how many layouts to show (default 5)")
+    p.add_argument("--calibration", help="calibration profile YAML (overrides the scenario's)")
+    p.set_defaults(func=_cmd_plan)
+
+    p = sub.add_parser("validate", help="compare the training model with published training runs")
+    p.add_argument("--out", default="runs/validation.csv", help="CSV to write (default runs/validation.csv)")
+    p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("catalog", help="list the bundled hardware, models and regions")
     p.add_argument("kind", nargs="?", choices=list(KINDS), help="one kind only")

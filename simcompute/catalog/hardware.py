@@ -91,6 +91,10 @@ class Generation(_Record):
     memory_efficiency: float = Field(gt=0, le=1)
     training_activity: float = Field(ge=0, le=1)
     decode_activity: float = Field(ge=0, le=1)
+    gemm_half_size_flops: float = Field(gt=0)
+    attention_efficiency: float = Field(gt=0, le=1)
+    communication_activity: float = Field(ge=0, le=1)
+    dp_overlap_fraction: float = Field(ge=0, le=1)
 
 
 class Node(_Record):

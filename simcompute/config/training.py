@@ -2,22 +2,54 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from simcompute.catalog import ModelSpec
 from simcompute.config.base import Count, Duration, Strict, field_error
 
 Precision = Literal["fp32", "tf32", "fp16", "bf16", "fp8", "int8", "fp4"]
+Recompute = Literal["none", "selective", "full"]
 
 
 class Parallelism(Strict):
-    """Parallel layout of a training job; `dp` is derived as gpus / (tp * pp) when omitted."""
+    """Parallel layout of a training job (Megatron-LM / DeepSpeed vocabulary).
 
+    `dp` is derived as gpus / (tp * pp) when omitted. `ep` (expert parallel, MoE only) is
+    carved out of the data-parallel group and must divide `dp`. `zero` is the ZeRO stage
+    (1 = optimizer states sharded over dp, 2 = + gradients, 3 = + weights, i.e. FSDP).
+    `recompute: selective` (the default) recomputes only the attention core, as flash
+    attention does; `none` stores the attention scores too, `full` keeps only each layer's
+    input (Korthikanti et al. 2022). `virtual_pp` > 1 is Megatron's interleaved 1F1B schedule. `auto: true` (or writing
+    `parallelism: auto`) lets the resolver search all valid layouts and take the fastest.
+    """
+
+    auto: bool = False
     tp: int = Field(default=1, gt=0)
     pp: int = Field(default=1, gt=0)
     dp: int | None = Field(default=None, gt=0)
+    zero: Literal[0, 1, 2, 3] = 1
+    sequence_parallel: bool = False
+    recompute: Recompute = "selective"
+    microbatch_size: int = Field(default=1, gt=0)
+    virtual_pp: int = Field(default=1, gt=0)
+    ep: int = Field(default=1, gt=0)
+    dp_overlap_fraction: float | None = Field(default=None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> Parallelism:
+        if self.sequence_parallel and self.tp == 1:
+            raise field_error("sequence_parallel", "needs tp > 1 (it splits activations across the tp group)")
+        if self.virtual_pp > 1 and self.pp == 1:
+            raise field_error("virtual_pp", "interleaved stages need pp > 1")
+        if self.zero >= 2 and self.pp > 1:
+            # DeepSpeed documents ZeRO-2/3 as incompatible with its pipeline engine
+            # (https://www.deepspeed.ai/tutorials/pipeline/); Megatron's distributed optimizer is ZeRO-1.
+            raise field_error(
+                "zero", f"ZeRO stage {self.zero} cannot be combined with pipeline parallelism (pp > 1)"
+            )
+        return self
 
 
 class TrainingWorkload(Strict):
@@ -38,22 +70,63 @@ class TrainingWorkload(Strict):
         default=None, gt=0, description="per-job cap; overrides the cluster's"
     )
 
+    @field_validator("parallelism", mode="before")
+    @classmethod
+    def _auto_shorthand(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            if v.strip().lower() != "auto":
+                raise ValueError(f"must be a mapping of tp, pp, dp, ... or 'auto' (got {v!r})")
+            return {"auto": True}
+        return v
+
     @model_validator(mode="after")
     def _check_layout(self) -> TrainingWorkload:
         p = self.parallelism
-        if p.dp is None:
-            if self.gpus % (p.tp * p.pp):
-                raise field_error("parallelism", f"tp*pp = {p.tp * p.pp} does not divide gpus = {self.gpus}")
-        elif p.tp * p.pp * p.dp != self.gpus:
-            raise field_error("parallelism", f"tp*pp*dp = {p.tp * p.pp * p.dp} but gpus = {self.gpus}")
         if self.global_batch_tokens < self.seq_len:
             raise field_error(
                 "global_batch_tokens",
                 f"{self.global_batch_tokens:g} is smaller than one sequence (seq_len = {self.seq_len})",
             )
+        if p.auto:
+            return self
+        if p.dp is None:
+            if self.gpus % (p.tp * p.pp):
+                raise field_error("parallelism", f"tp*pp = {p.tp * p.pp} does not divide gpus = {self.gpus}")
+        elif p.tp * p.pp * p.dp != self.gpus:
+            raise field_error("parallelism.dp", f"tp*pp*dp = {p.tp * p.pp * p.dp} but gpus = {self.gpus}")
+        dp = self.dp
+        if dp % p.ep:
+            raise field_error(
+                "parallelism.ep", f"ep = {p.ep} does not divide dp = {dp} (experts are spread over dp)"
+            )
+        seqs = self.sequences_per_step
+        if seqs % dp:
+            raise field_error(
+                "parallelism.dp", f"dp = {dp} does not divide the global batch of {seqs} sequences"
+            )
+        if (seqs // dp) % p.microbatch_size:
+            raise field_error(
+                "parallelism.microbatch_size",
+                f"{p.microbatch_size} does not divide the {seqs // dp} sequences per data-parallel rank",
+            )
+        if p.virtual_pp > 1 and self.microbatches % p.pp:
+            raise field_error(
+                "parallelism.virtual_pp",
+                f"the interleaved schedule needs the microbatch count ({self.microbatches}) to be a multiple of pp = {p.pp}",
+            )
         return self
+
+    @property
+    def sequences_per_step(self) -> int:
+        """Whole sequences in one global batch (at least one)."""
+        return max(1, round(self.global_batch_tokens / self.seq_len))
 
     @property
     def dp(self) -> int:
         p = self.parallelism
         return p.dp if p.dp is not None else self.gpus // (p.tp * p.pp)
+
+    @property
+    def microbatches(self) -> int:
+        """Microbatches per step on each pipeline (gradient-accumulation steps)."""
+        return self.sequences_per_step // (self.dp * self.parallelism.microbatch_size)

@@ -1,8 +1,19 @@
-"""Training step time, throughput and MFU (v0: a calibrated fraction of dense peak).
+"""Training step time, throughput, MFU and memory from the model and its parallel layout.
 
-The estimate is a sequence of phases per step, each with its duration and GPU activity, so
-the power model can follow compute and communication. v0 has a single compute phase; the
-parallelism-aware model refines the phases without changing this interface.
+The estimate is a sequence of phases per step, each with its duration, GPU activity and
+bound, so the power model can follow compute, memory-bound work, communication and pipeline
+bubbles. `estimate_training` without a `system` keeps the v0 model (a given fraction of
+peak); with a `TrainingSystem` and a `Layout` it builds the step from its parts:
+
+- GEMMs of every layer per GPU (`layer_gemms`, `head_gemm`) at the efficiency of their size
+  (`gemm_efficiency`), forward + 2x for the backward pass; attention score/value products at
+  the generation's attention efficiency; element-wise work as memory traffic;
+- activation recompute (full: one more forward; selective: the attention core again);
+- tensor-parallel all-reduces (or RS+AG with sequence parallelism, same bytes) on NVLink,
+  expert all-to-alls, pipeline sends, data-parallel gradient reduction (ZeRO variants)
+  overlapped with the backward pass up to `dp_overlap_fraction` (module `collectives`);
+- the 1F1B pipeline bubble `(pp-1)/v` microbatch times (`(pp-1)/(m+pp-1)` of the step);
+- the optimizer step as memory traffic over the local optimizer shard.
 """
 
 from __future__ import annotations
@@ -11,9 +22,38 @@ from dataclasses import dataclass
 from typing import Literal
 
 from simcompute.catalog import Accelerator, ModelSpec
+from simcompute.perf.collectives import (
+    Link,
+    all_gather_s,
+    all_reduce_s,
+    all_to_all_s,
+    p2p_s,
+    reduce_scatter_s,
+)
+from simcompute.perf.efficiency import gemm_time_s
 from simcompute.perf.flops import training_flops_per_token
+from simcompute.perf.gemms import head_gemm, layer_gemms
+from simcompute.perf.layout import Layout, stage_layers
+from simcompute.perf.memory import MemoryBreakdown, stage_params, training_memory
 
 Bound = Literal["compute", "memory", "communication", "idle"]
+
+# Element-wise traffic (layer norms, dropout, activation functions, residual adds), bytes per
+# token per hidden unit per layer, forward + backward: Korthikanti et al. 2022 (arXiv:
+# 2205.05198, Sec. 4.1) count 34 bytes of activations written per token per hidden unit
+# (without the attention-score terms flash attention never writes). Each is written and read
+# once in the forward pass, read again in the backward pass, whose gradient of the same size
+# is written and read: 2 x 34 bytes forward, 3 x 34 backward, at HBM speed.
+ELEMENTWISE_FORWARD_BYTES = 2 * 34.0
+ELEMENTWISE_BACKWARD_BYTES = 3 * 34.0
+# Adam step in mixed precision, bytes per local parameter: read fp32 master, m, v and the
+# 16-bit gradient (4+4+4+2), write master, m, v and the 16-bit weight (4+4+4+2) (ZeRO paper,
+# Rajbhandari et al. 2020, Sec. 3.1 state sizes).
+OPTIMIZER_BYTES_PER_PARAM = 28.0
+# A causal mask leaves half of the score/value products to compute; PaLM's 12 L H Q T model
+# FLOPs count all of them (Chowdhery et al. 2022, app. B), kernels skip the masked half.
+CAUSAL_FRACTION = 0.5
+ACTIVATION_BYTES = 2.0  # 16-bit activations and gradients on the wire
 
 
 @dataclass(frozen=True)
@@ -31,6 +71,34 @@ class Phase:
 
 
 @dataclass(frozen=True)
+class TrainingSystem:
+    """The hardware side of a training estimate: one GPU type, its node and fabric, its efficiencies.
+
+    Bandwidths in GB/s per GPU, one direction; `fabric_*` is None for a single-node cluster.
+    """
+
+    accelerator: Accelerator
+    gpus_per_node: int
+    nvlink_bandwidth_gbps: float
+    fabric_bandwidth_gbps: float | None
+    fabric_latency_us: float | None
+    gemm_max_efficiency: float
+    gemm_half_size_flops: float
+    attention_efficiency: float
+    memory_efficiency: float
+    dp_overlap_fraction: float
+    compute_activity: float
+    memory_activity: float
+    communication_activity: float
+
+    def link(self, group: int, stride: int) -> Link:
+        """The path of a collective over `group` ranks spaced `stride` apart."""
+        if group * stride <= self.gpus_per_node or self.fabric_bandwidth_gbps is None:
+            return Link.nvlink(self.nvlink_bandwidth_gbps)
+        return Link.fabric(self.fabric_bandwidth_gbps, self.fabric_latency_us or 0.0)
+
+
+@dataclass(frozen=True)
 class TrainingEstimate:
     """Per-step performance of a training job on its GPUs."""
 
@@ -40,6 +108,9 @@ class TrainingEstimate:
     gpus: int
     peak_flops_per_gpu: float
     phases: tuple[Phase, ...]
+    layout: Layout | None = None
+    memory: MemoryBreakdown | None = None
+    recompute_flops_per_step: float = 0.0
 
     @property
     def model_flops_per_step(self) -> float:
@@ -55,14 +126,176 @@ class TrainingEstimate:
         return self.model_flops_per_step / (self.step_time_s * self.gpus * self.peak_flops_per_gpu)
 
     @property
+    def hfu(self) -> float:
+        """Hardware FLOPs utilisation: as `mfu` but counting recomputed FLOPs."""
+        hw = self.model_flops_per_step + self.recompute_flops_per_step
+        return hw / (self.step_time_s * self.gpus * self.peak_flops_per_gpu)
+
+    @property
     def mean_activity(self) -> float:
         """Time-weighted GPU activity over one step (drives mean power)."""
         return sum(p.time_s * p.activity for p in self.phases) / self.step_time_s
+
+    def phase_time_s(self, name: str) -> float:
+        """Seconds per step spent in the phase `name` (0 when absent)."""
+        return sum(p.time_s for p in self.phases if p.name == name)
 
 
 def tokens_per_step(global_batch_tokens: float, seq_len: int) -> int:
     """Whole sequences per step (at least one) times the sequence length."""
     return max(1, round(global_batch_tokens / seq_len)) * seq_len
+
+
+def _gemm_s(flops: float, count: float, peak: float, sys: TrainingSystem) -> float:
+    return count * gemm_time_s(flops, peak, sys.gemm_max_efficiency, sys.gemm_half_size_flops)
+
+
+def _layer_forward(
+    model: ModelSpec, layout: Layout, tokens: int, seq_len: int, peak: float, sys: TrainingSystem
+):
+    """(GEMM s, attention s, element-wise s, attention FLOPs) of one layer's forward pass on one GPU."""
+    tp = layout.tp
+    gemms = layer_gemms(model, tokens, tp)
+    gemm_s = 0.0
+    for g in gemms:
+        if model.experts > 1 and g.name.startswith("mlp"):
+            # Each GPU holds experts/ep experts; balanced routing gives each expert
+            # tokens * k * ep / E tokens (Lepikhin et al. 2020, GShard, Sec. 2.2).
+            per_expert = max(1.0, tokens * model.experts_per_token * layout.ep / model.experts)
+            gemm_s += _gemm_s(2.0 * per_expert * g.n * g.k, model.experts / layout.ep, peak, sys)
+        else:
+            gemm_s += _gemm_s(g.flops, g.count, peak, sys)
+    attn_flops = 4.0 * tokens * seq_len * model.hidden / tp
+    attn_s = CAUSAL_FRACTION * attn_flops / (peak * sys.attention_efficiency)
+    shard = tp if layout.sequence_parallel else 1
+    hbm = sys.accelerator.hbm_bandwidth_bytes_per_s * sys.memory_efficiency
+    elem_s = ELEMENTWISE_FORWARD_BYTES * tokens * model.hidden / shard / hbm
+    return gemm_s, attn_s, elem_s, attn_flops
+
+
+def estimate_layout(
+    model: ModelSpec,
+    system: TrainingSystem,
+    layout: Layout,
+    *,
+    seq_len: int,
+    sequences: int,
+    precision: str,
+) -> TrainingEstimate:
+    """Step time of `layout` (assumed valid: see `layout_problems`) from its parts."""
+    sys, p = system, layout
+    peak = sys.accelerator.peak_flops(precision)
+    m = sequences // (p.dp * p.microbatch_size)
+    tokens = p.microbatch_size * seq_len
+    lps = stage_layers(model.layers, p.pp) or model.layers // p.pp
+    full = p.recompute == "full"
+
+    gemm_f, attn_f, elem_f, attn_flops = _layer_forward(model, p, tokens, seq_len, peak, sys)
+    # forward + backward (2x) + recompute
+    rec_gemm = gemm_f if full else 0.0
+    rec_attn = attn_f if p.recompute != "none" else 0.0
+    rec_elem = elem_f if full else 0.0
+    layer_compute = 3 * (gemm_f + attn_f) + rec_gemm + rec_attn
+    layer_elem = elem_f * (1 + ELEMENTWISE_BACKWARD_BYTES / ELEMENTWISE_FORWARD_BYTES) + rec_elem
+    head = head_gemm(model, tokens, p.tp)
+    head_compute = 3 * _gemm_s(head.flops, 1, peak, sys)
+    hbm = sys.accelerator.hbm_bandwidth_bytes_per_s * sys.memory_efficiency
+    head_elem = 3 * 4.0 * tokens * model.vocab / p.tp / hbm  # fp32 logits, softmax + loss
+
+    act = tokens * model.hidden * ACTIVATION_BYTES
+    tp_link = sys.link(p.tp, 1)
+    tp_layer = (4 + (2 if full else 0)) * all_reduce_s(act, p.tp, tp_link)
+    a2a_layer = 0.0
+    if model.experts > 1 and p.ep > 1:
+        ep_link = sys.link(p.ep, p.tp)
+        a2a_layer = (4 + (2 if full else 0)) * all_to_all_s(act * model.experts_per_token, p.ep, ep_link)
+    pp_mb = 0.0
+    if p.pp > 1:
+        pp_link = sys.link(2, p.tp * p.dp)
+        pp_mb = 2 * p.virtual_pp * p2p_s(act / p.tp, pp_link)
+
+    # per microbatch on the most loaded (last) stage
+    compute_mb = lps * layer_compute + head_compute
+    elem_mb = lps * layer_elem + head_elem
+    tp_mb = lps * tp_layer
+    a2a_mb = lps * a2a_layer
+    mb_time = compute_mb + elem_mb + tp_mb + a2a_mb + pp_mb
+    bubble = (p.pp - 1) / p.virtual_pp * mb_time
+
+    dense, expert = stage_params(model, p)
+    gbytes = ACTIVATION_BYTES
+    dp_link = sys.link(p.dp, p.tp)
+    edp = max(1, p.dp // p.ep)
+    edp_link = sys.link(edp, p.tp * p.ep)
+    if p.zero >= 3:
+        # FSDP: gather weights for forward and backward, reduce-scatter gradients, every microbatch
+        per_mb = 2 * all_gather_s(dense * gbytes, p.dp, dp_link) + reduce_scatter_s(
+            dense * gbytes, p.dp, dp_link
+        )
+        per_mb += 2 * all_gather_s(expert * gbytes, edp, edp_link) + reduce_scatter_s(
+            expert * gbytes, edp, edp_link
+        )
+        dp_comm, window = m * per_mb, m * (compute_mb + elem_mb)
+    else:
+        dp_comm = all_reduce_s(dense * gbytes, p.dp, dp_link) + all_reduce_s(expert * gbytes, edp, edp_link)
+        window = 2.0 / 3.0 * lps * (layer_compute + layer_elem)  # last microbatch's backward
+    dp_exposed = dp_comm - min(sys.dp_overlap_fraction * dp_comm, window)
+
+    shard = dense / p.dp + expert / edp if p.zero >= 1 else dense + expert
+    optimizer = OPTIMIZER_BYTES_PER_PARAM * shard / hbm
+
+    phases = (
+        Phase("compute", m * compute_mb, sys.compute_activity, "compute"),
+        Phase("elementwise", m * elem_mb, sys.memory_activity, "memory"),
+        Phase("tp_communication", m * tp_mb, sys.communication_activity, "communication"),
+        Phase("ep_all_to_all", m * a2a_mb, sys.communication_activity, "communication"),
+        Phase("pp_communication", m * pp_mb, sys.communication_activity, "communication"),
+        Phase("pipeline_bubble", bubble, sys.communication_activity, "idle"),
+        Phase("dp_communication", dp_exposed, sys.communication_activity, "communication"),
+        Phase("optimizer", optimizer, sys.memory_activity, "memory"),
+    )
+    phases = tuple(ph for ph in phases if ph.time_s > 0)
+    step = sum(ph.time_s for ph in phases)
+    batch_tokens = sequences * seq_len
+    flops_per_token = training_flops_per_token(model, seq_len)
+    # recomputed work per step over all GPUs: one more forward (full) or attention core (selective)
+    attn_per_token = attn_flops * p.tp / tokens * model.layers
+    if full:
+        recompute = batch_tokens * (flops_per_token / 3.0)
+    elif p.recompute == "selective":
+        recompute = batch_tokens * attn_per_token
+    else:
+        recompute = 0.0
+    return TrainingEstimate(
+        step_time_s=step,
+        tokens_per_step=batch_tokens,
+        flops_per_token=flops_per_token,
+        gpus=p.gpus,
+        peak_flops_per_gpu=peak,
+        phases=phases,
+        layout=p,
+        memory=training_memory(model, p, seq_len=seq_len, microbatches=m, precision=precision),
+        recompute_flops_per_step=recompute,
+    )
+
+
+def rescale_to_mfu(estimate: TrainingEstimate, mfu: float) -> TrainingEstimate:
+    """The same phases stretched uniformly so the step reaches `mfu` (a measured override)."""
+    if not 0 < mfu <= 1:
+        raise ValueError(f"mfu must be in (0, 1], got {mfu}")
+    factor = estimate.mfu / mfu
+    phases = tuple(Phase(ph.name, ph.time_s * factor, ph.activity, ph.bound) for ph in estimate.phases)
+    return TrainingEstimate(
+        step_time_s=estimate.step_time_s * factor,
+        tokens_per_step=estimate.tokens_per_step,
+        flops_per_token=estimate.flops_per_token,
+        gpus=estimate.gpus,
+        peak_flops_per_gpu=estimate.peak_flops_per_gpu,
+        phases=phases,
+        layout=estimate.layout,
+        memory=estimate.memory,
+        recompute_flops_per_step=estimate.recompute_flops_per_step,
+    )
 
 
 def estimate_training(
@@ -73,15 +306,25 @@ def estimate_training(
     seq_len: int,
     global_batch_tokens: float,
     precision: str,
-    efficiency: float,
-    activity: float,
+    efficiency: float | None = None,
+    activity: float = 1.0,
+    system: TrainingSystem | None = None,
+    layout: Layout | None = None,
 ) -> TrainingEstimate:
-    """Step time = model FLOPs per step / (GPUs x dense peak x efficiency).
+    """Per-step estimate of a training job.
 
-    `efficiency` is the achieved fraction of peak (from the GPU generation's catalog entry or
-    a calibration profile); `activity` is the GPU power activity while computing.
+    With `system` and `layout`: the parallelism-aware model (`estimate_layout`); a given
+    `efficiency` (a measured end-to-end MFU from a calibration profile) then rescales its
+    phases. Without them: v0, step time = model FLOPs / (GPUs x dense peak x `efficiency`),
+    one compute phase at `activity`.
     """
-    if not 0 < efficiency <= 1:
+    if system is not None and layout is not None:
+        sequences = max(1, round(global_batch_tokens / seq_len))
+        est = estimate_layout(
+            model, system, layout, seq_len=seq_len, sequences=sequences, precision=precision
+        )
+        return rescale_to_mfu(est, efficiency) if efficiency is not None else est
+    if efficiency is None or not 0 < efficiency <= 1:
         raise ValueError(f"efficiency must be in (0, 1], got {efficiency}")
     peak = accelerator.peak_flops(precision)
     batch = tokens_per_step(global_batch_tokens, seq_len)

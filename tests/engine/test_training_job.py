@@ -6,22 +6,30 @@ import pytest
 
 import simcompute as sc
 from simcompute.catalog import load_catalog
+from simcompute.config import scenario_from_dict
 from simcompute.perf import training_flops_per_token
+from simcompute.resolve import resolve
 
 
 def test_wall_time_matches_closed_form(scenario_dict):
-    """Hand check: tokens x FLOPs/token / (GPUs x peak x efficiency), in whole steps."""
+    """Hand check: whole steps of the resolved step time, on all the job's GPUs."""
     result = sc.run(scenario_dict)
-    cat = load_catalog()
-    model, gen = cat.model("llama-7b"), cat.generation("ampere")
+    estimate = resolve(scenario_from_dict(scenario_dict)).jobs[0].estimate
     batch = 1048576
     steps = math.ceil(1e9 / batch)
-    step_time = training_flops_per_token(model, 2048) * batch / (8 * 312e12 * gen.training_efficiency)
+    step_time = estimate.step_time_s
+    assert estimate.tokens_per_step == batch
     job = result.summary.iloc[0]
     assert job["wall_time_s"] == pytest.approx(steps * step_time, rel=1e-12)
     assert job["gpu_hours"] == pytest.approx(8 * steps * step_time / 3600, rel=1e-12)
-    assert job["mfu"] == pytest.approx(gen.training_efficiency)
+    assert job["mfu"] == pytest.approx(
+        training_flops_per_token(estimate_model(), 2048) * batch / (step_time * 8 * 312e12)
+    )
     assert job["completed"]
+
+
+def estimate_model():
+    return load_catalog().model("llama-7b")
 
 
 def test_jobs_queue_for_gpus(scenario_dict):

@@ -3,8 +3,10 @@
 import pytest
 
 import simcompute as sc
+from simcompute.config import load_scenario
 from simcompute.perf.training import Phase
 from simcompute.power.gpu import GpuPowerModel, apply_power_cap, dynamic_scale
+from simcompute.resolve import resolve
 
 GPU = GpuPowerModel(idle_w=60.0, limit_w=400.0)
 
@@ -44,7 +46,14 @@ def test_capped_training_job_takes_longer_and_draws_less(scenario_dict):
     capped = sc.run(scenario_dict)
     job = lambda r: r.summary.set_index("workload").loc["job"]  # noqa: E731
     assert job(capped)["wall_time_s"] > job(base)["wall_time_s"]
-    assert job(capped)["mean_gpu_power_w"] == pytest.approx(250.0)
+    assert job(capped)["mean_gpu_power_w"] < job(base)["mean_gpu_power_w"]
+    estimate = resolve(load_scenario(scenario_dict)).jobs[0].estimate
+    gpu = resolve(load_scenario(scenario_dict)).cluster.slot_power.gpu
+    powers = {p.name: gpu.power_w(p.activity) for p in estimate.phases}
+    assert max(powers.values()) == pytest.approx(250.0)  # compute-bound phases sit at the cap
+    assert all(p <= 250.0 + 1e-9 for p in powers.values())
+    mean_w = sum(p.time_s * gpu.power_w(p.activity) for p in estimate.phases) / estimate.step_time_s
+    assert job(capped)["mean_gpu_power_w"] == pytest.approx(mean_w, rel=1e-9)
     step = capped.jobs.iloc[0]
     assert step["step_time_s"] > base.jobs.iloc[0]["step_time_s"]
     assert step["mfu"] < base.jobs.iloc[0]["mfu"]
@@ -53,7 +62,10 @@ def test_capped_training_job_takes_longer_and_draws_less(scenario_dict):
 def test_cluster_cap_applies_and_profile_overrides_power(scenario_dict, tmp_path):
     scenario_dict["cluster"]["gpu_power_limit_w"] = 300
     r = sc.run(scenario_dict)
-    assert r.summary.set_index("workload").loc["job", "mean_gpu_power_w"] == pytest.approx(300.0)
+    phases = resolve(load_scenario(scenario_dict)).jobs[0].estimate.phases
+    gpu = resolve(load_scenario(scenario_dict)).cluster.slot_power.gpu
+    assert max(gpu.power_w(p.activity) for p in phases) == pytest.approx(300.0)
+    assert r.summary.set_index("workload").loc["job", "mean_gpu_power_w"] < 300.0
     profile = tmp_path / "p.yaml"
     profile.write_text(
         "gpu: a100-80gb\nfitted: {idle_power_w: 50, max_power_w: 420, compute_activity: 0.5}\n"
@@ -61,5 +73,9 @@ def test_cluster_cap_applies_and_profile_overrides_power(scenario_dict, tmp_path
     scenario_dict["cluster"].pop("gpu_power_limit_w")
     r = sc.run(scenario_dict, calibration=str(profile))
     s = r.summary.set_index("workload")
-    assert s.loc["job", "mean_gpu_power_w"] == pytest.approx(50 + 370 * 0.5)
+    phases = resolve(load_scenario(scenario_dict), calibration=str(profile)).jobs[0].estimate.phases
+    compute = [p for p in phases if p.bound == "compute"]
+    assert compute and all(p.activity == pytest.approx(0.5) for p in compute)
+    mean_w = sum(p.time_s * (50 + 370 * p.activity) for p in phases) / sum(p.time_s for p in phases)
+    assert s.loc["job", "mean_gpu_power_w"] == pytest.approx(mean_w, rel=1e-9)
     assert s.loc["idle", "mean_gpu_power_w"] == pytest.approx(50.0)

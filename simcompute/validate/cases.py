@@ -1,0 +1,82 @@
+"""The bundled validation cases (data/cases.yaml), copied from the project's reference table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from simcompute.catalog import ModelSpec
+
+METRICS = ("gpu_hours", "tokens_per_s_per_gpu", "mfu", "tflops_per_gpu", "hw_tflops_per_gpu")
+PER_GPU_MICROBATCH = "per_gpu_microbatch"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One published training run: setup, the published number and where it comes from.
+
+    `parallelism` is "auto" or a mapping of layout fields; with `search` those fields are
+    pinned and the rest searched. `global_batch_tokens` None means one microbatch per GPU
+    per step (short throughput benchmarks), the microbatch being searched.
+    """
+
+    id: str
+    model: str | ModelSpec
+    node: str
+    fabric: str
+    gpus: int
+    tokens: float
+    global_batch_tokens: float | None
+    seq_len: int
+    precision: str
+    parallelism: str | dict[str, Any]
+    search: bool
+    metric: str
+    published: float
+    source: str
+    locator: str
+    assumptions: str
+
+    @property
+    def layout_searched(self) -> bool:
+        return self.parallelism == "auto" or self.search
+
+
+def _load_raw() -> dict[str, Any]:
+    text = resources.files("simcompute.validate").joinpath("data/cases.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def load_cases() -> tuple[list[Case], list[dict[str, str]]]:
+    """(cases, skipped) where each skipped entry has `id` and `reason`."""
+    raw = _load_raw()
+    models = {k: ModelSpec(**v) for k, v in (raw.get("models") or {}).items()}
+    cases = []
+    for c in raw["cases"]:
+        if c["metric"] not in METRICS:
+            raise ValueError(f"cases.yaml {c['id']}: unknown metric {c['metric']!r}")
+        batch = c["global_batch_tokens"]
+        cases.append(
+            Case(
+                id=c["id"],
+                model=models.get(c["model"], c["model"]),
+                node=c["node"],
+                fabric=c["fabric"],
+                gpus=int(c["gpus"]),
+                tokens=float(c["tokens"]),
+                global_batch_tokens=None if batch == PER_GPU_MICROBATCH else float(batch),
+                seq_len=int(c["seq_len"]),
+                precision=c["precision"],
+                parallelism=c["parallelism"],
+                search=bool(c.get("search", False)),
+                metric=c["metric"],
+                published=float(c["published"]),
+                source=c["source"],
+                locator=c["locator"],
+                assumptions=c.get("assumptions", ""),
+            )
+        )
+    return cases, list(raw.get("skipped") or [])

@@ -1,0 +1,83 @@
+"""The `parallelism:` block: derived dp, shorthand `auto`, errors that name the field."""
+
+import pytest
+
+from simcompute.config import scenario_from_dict
+from simcompute.errors import ConfigError
+from simcompute.resolve import resolve
+
+
+def _with(scenario_dict, **par):
+    scenario_dict["workloads"][0]["parallelism"] = par
+    return scenario_dict
+
+
+def test_dp_is_derived(scenario_dict):
+    s = scenario_from_dict(_with(scenario_dict, tp=2))
+    assert s.workloads[0].dp == 4
+
+
+def test_auto_shorthand_resolves_to_a_layout(scenario_dict):
+    scenario_dict["workloads"][0]["parallelism"] = "auto"
+    job = resolve(scenario_from_dict(scenario_dict)).jobs[0]
+    assert job.layout.gpus == 8
+    assert job.estimate.memory.total_bytes <= 80e9
+
+
+@pytest.mark.parametrize(
+    ("par", "field", "stage"),
+    [
+        ({"tp": 3}, "workloads[0].parallelism", "config"),  # does not divide the GPUs
+        ({"tp": 2, "pp": 2, "dp": 4}, "workloads[0].parallelism.dp", "config"),
+        ({"microbatch_size": 3}, "workloads[0].parallelism.microbatch_size", "config"),
+        ({"sequence_parallel": True}, "workloads[0].parallelism.sequence_parallel", "config"),
+        ({"pp": 2, "zero": 3}, "workloads[0].parallelism.zero", "config"),
+        ({"tp": 8, "pp": 1}, None, "ok"),
+        (
+            {"pp": 8, "virtual_pp": 8},
+            "workloads[0].parallelism.virtual_pp",
+            "resolve",
+        ),  # 64 stages, 32 layers
+        ({"pp": 8, "virtual_pp": 3}, "workloads[0].parallelism.virtual_pp", "resolve"),
+        ({"ep": 2}, "workloads[0].parallelism.ep", "resolve"),  # dense model
+    ],
+)
+def test_layout_errors_name_the_field(scenario_dict, par, field, stage):
+    data = _with(scenario_dict, **par)
+    if stage == "ok":
+        resolve(scenario_from_dict(data))
+        return
+    with pytest.raises(ConfigError) as err:
+        resolve(scenario_from_dict(data))
+    assert err.value.path == field
+
+
+def test_tp_must_divide_heads(scenario_dict):
+    scenario_dict["workloads"][0]["model"] = {"layers": 4, "hidden": 768, "heads": 12, "vocab": 1000}
+    with pytest.raises(ConfigError) as err:
+        resolve(scenario_from_dict(_with(scenario_dict, tp=8)))
+    assert err.value.path == "workloads[0].parallelism.tp"
+    assert "12 attention heads" in str(err.value)
+
+
+def test_pp_must_divide_layers(scenario_dict):
+    scenario_dict["workloads"][0]["model"] = {"layers": 6, "hidden": 768, "heads": 12, "vocab": 1000}
+    scenario_dict["workloads"][0]["gpus"] = 5
+    scenario_dict["workloads"][0]["global_batch_tokens"] = 2048 * 5
+    with pytest.raises(ConfigError) as err:
+        resolve(scenario_from_dict(_with(scenario_dict, pp=5)))
+    assert err.value.path == "workloads[0].parallelism.pp"
+
+
+def test_batch_must_divide(scenario_dict):
+    scenario_dict["workloads"][0]["global_batch_tokens"] = 2048 * 12
+    with pytest.raises(ConfigError) as err:
+        scenario_from_dict(scenario_dict)
+    assert err.value.path == "workloads[0].parallelism.dp"
+    assert "12 sequences" in str(err.value)
+
+
+def test_bad_shorthand(scenario_dict):
+    scenario_dict["workloads"][0]["parallelism"] = "fast"
+    with pytest.raises(ConfigError, match="auto"):
+        scenario_from_dict(scenario_dict)

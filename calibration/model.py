@@ -8,43 +8,13 @@ formula and GEMM shapes describe this model.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from simcompute.catalog import ModelSpec
+from calibration.config import GPTConfig
 
-
-@dataclass(frozen=True)
-class GPTConfig:
-    """Shape of the decoder; `seq_len` is the longest sequence it accepts."""
-
-    layers: int
-    hidden: int
-    heads: int
-    seq_len: int
-    vocab: int = 256
-
-    def __post_init__(self) -> None:
-        if self.hidden % self.heads:
-            raise ValueError(f"hidden ({self.hidden}) must be divisible by heads ({self.heads})")
-
-    def to_model_spec(self) -> ModelSpec:
-        """The simulator's description of this model (same FLOPs and GEMM shapes)."""
-        return ModelSpec(
-            name=f"gpt-l{self.layers}-h{self.hidden}",
-            layers=self.layers,
-            hidden=self.hidden,
-            heads=self.heads,
-            vocab=self.vocab,
-            ffn_hidden=4 * self.hidden,
-            max_seq_len=self.seq_len,
-        )
-
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+__all__ = ["GPT", "GPTConfig", "KVCache"]
 
 
 KVCache = list[tuple[torch.Tensor, torch.Tensor]]

@@ -1,8 +1,8 @@
 """Fit measured points into the profile parameters the simulator uses, with goodness of fit.
 
 - Step time: bounded linear least squares of `calibration.stepmodel` on relative errors
-  (every point counts alike whatever its size), with `1/e_max >= 1` so that
-  `gemm_max_efficiency <= 1` and all other coefficients >= 0.
+  (every point counts alike whatever its size), with `1/e_max >= 1` and
+  `1/attention_efficiency >= 1` (nothing beats peak) and all other coefficients >= 0.
 - Power: GPU power = idle + (max - idle) x activity (`FittedParameters`); the activity of
   training (compute-bound) and of decode (memory-bound) is the least-squares fit of the
   measured mean powers, given the idle power measured before the run and the power limit.
@@ -67,6 +67,7 @@ def fit_step_time(points: list[dict[str, Any]], peak_flops: float) -> StepFit:
     scale[scale == 0] = 1.0
     lower = np.zeros(len(COEFFICIENTS))
     lower[0] = 1.0  # 1 / gemm_max_efficiency >= 1
+    lower[2] = 1.0  # attention products cannot beat peak either
     res = lsq_linear(a / scale, np.ones(len(t)), bounds=(lower * scale, np.full(len(lower), np.inf)))
     coef = res.x / scale
     coef[1] = max(coef[1], 1.0)  # F_half/e_max of at least 1 FLOP (the schema requires > 0)

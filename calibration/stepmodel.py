@@ -20,6 +20,7 @@ linear least-squares problem.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -52,7 +53,7 @@ class StepModel:
     peak_flops: float
     gemm_max_efficiency: float
     gemm_half_size_flops: float
-    attention_efficiency: float | None  # None: the fit found no separate attention cost
+    attention_efficiency: float
     elementwise_s_per_element: float
     optimizer_s_per_param: float
     step_overhead_s: float
@@ -63,7 +64,7 @@ class StepModel:
             peak_flops=peak_flops,
             gemm_max_efficiency=1.0 / c[0],
             gemm_half_size_flops=c[1] / c[0],
-            attention_efficiency=1.0 / c[2] if c[2] > 0 else None,
+            attention_efficiency=1.0 / c[2],
             elementwise_s_per_element=float(c[3]),
             optimizer_s_per_param=float(c[4]),
             step_overhead_s=float(c[5]),
@@ -101,8 +102,21 @@ def predict_step_time(model: ModelSpec, batch: int, seq_len: int, fitted: StepMo
     f = step_features(model, batch, seq_len, fitted.peak_flops)
     return float(
         gemm_s
-        + (f[2] / fitted.attention_efficiency if fitted.attention_efficiency else 0.0)
+        + f[2] / fitted.attention_efficiency
         + f[3] * fitted.elementwise_s_per_element
         + f[4] * fitted.optimizer_s_per_param
         + fitted.step_overhead_s
+    )
+
+
+def step_model_from_fitted(fitted: dict[str, Any]) -> StepModel:
+    """The StepModel stored in a profile's `fitted:` block (as written by `calibration.fit`)."""
+    return StepModel(
+        peak_flops=float(fitted["peak_tflops"]) * 1e12,
+        gemm_max_efficiency=float(fitted["gemm_max_efficiency"]),
+        gemm_half_size_flops=float(fitted["gemm_half_size_flops"]),
+        attention_efficiency=float(fitted["attention_efficiency"]),
+        elementwise_s_per_element=float(fitted["elementwise_s_per_element"]),
+        optimizer_s_per_param=float(fitted["optimizer_s_per_param"]),
+        step_overhead_s=float(fitted["step_overhead_s"]),
     )

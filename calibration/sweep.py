@@ -67,8 +67,8 @@ def _train(
 ) -> tuple[RunConfig, ...]:
     """RunConfigs from (layers, hidden, heads, seq_len, batch) tuples."""
     return tuple(
-        RunConfig(GPTConfig(l, h, a, t, vocab), batch=b, dtype=dtype, **window) for l, h, a, t, b in shapes
-    )  # noqa: E741
+        RunConfig(GPTConfig(n, h, a, t, vocab), batch=b, dtype=dtype, **window) for n, h, a, t, b in shapes
+    )
 
 
 # CPU (default): ~100 s on 2 shared cores. Fitted GEMMs span 13 MFLOP..0.6 GFLOP, 0.45..24 GFLOP
@@ -132,9 +132,12 @@ class PointsFile:
 
     path: Path
     records: list[dict[str, Any]] = field(default_factory=list)
+    write: bool = True  # False on non-main torchrun ranks
 
     @classmethod
-    def open(cls, path: Path, *, resume: bool, force: bool) -> PointsFile:
+    def open(cls, path: Path, *, resume: bool, force: bool, write: bool = True) -> PointsFile:
+        if not write:  # a non-main rank: same records, never touches the file
+            return cls(path, cls.read(path) if resume and path.exists() else [], write=False)
         if path.exists() and path.stat().st_size > 0:
             if resume:
                 return cls(path, cls.read(path))
@@ -162,6 +165,8 @@ class PointsFile:
 
     def append(self, record: dict[str, Any]) -> None:
         self.records.append(record)
+        if not self.write:
+            return
         with self.path.open("a") as fh:
             fh.write(json.dumps(record) + "\n")
             fh.flush()

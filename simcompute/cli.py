@@ -1,4 +1,4 @@
-"""Command line: `simcompute run | catalog`.
+"""Command line: `simcompute run | calibrate | catalog`.
 
 User mistakes (bad scenario, unknown names, existing output folder) print one line on stderr
 and exit with code 2; they never show a traceback.
@@ -37,8 +37,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     console = make_console()
     if not args.quiet:
         print_summary(result.summary, f"simcompute: {scenario.name}", console)
+        if result.metadata.get("calibration"):
+            console.print(f"calibration profile: {result.metadata['calibration']}")
         console.print(f"results written to {out}/ ({len(paths)} files)")
     return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    try:
+        import torch  # noqa: F401  (the calibrate extra)
+    except ImportError:
+        raise UsageError("calibration needs PyTorch: pip install -e .[calibrate]") from None
+    from calibration.cli import run as run_calibration
+
+    return run_calibration(args)
 
 
 CATALOG_COLUMNS = {
@@ -87,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.add_argument("--no-plot", action="store_true", help="skip the power plot")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("calibrate", help="measure this machine with a real PyTorch trainer; write a profile")
+    from calibration.cli import add_arguments as add_calibrate_arguments
+
+    add_calibrate_arguments(p)
+    p.set_defaults(func=_cmd_calibrate)
 
     p = sub.add_parser("catalog", help="list the bundled hardware, models and regions")
     p.add_argument("kind", nargs="?", choices=list(KINDS), help="one kind only")

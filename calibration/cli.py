@@ -58,10 +58,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-seconds", type=float, help="override the measured window's minimum seconds")
     p.add_argument("--no-inference", action="store_true", help="skip prefill/decode timing")
     p.add_argument("--power-limits", help="GPU power limits in W to also measure, e.g. 400,550 (needs root)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="CPU threads for torch (default 1: robust on shared machines, where several "
+                   "OpenMP threads stall whenever one of them is descheduled); 0 keeps torch's default")  # fmt: skip
+    p.add_argument("--timer", choices=["auto", "wall", "cpu"], default="auto",
+                   help="step clock: wall time, or process CPU time (auto: CPU time on a CPU with one "
+                   "thread, where it is the time on a core of its own; wall time otherwise)")  # fmt: skip
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _provenance(torch: Any, device: Any, meter_info: dict[str, Any], sweep: str) -> dict[str, Any]:
+def _provenance(
+    torch: Any, device: Any, meter_info: dict[str, Any], sweep: str, timer: str
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "host": socket.gethostname(),
@@ -71,6 +79,7 @@ def _provenance(torch: Any, device: Any, meter_info: dict[str, Any], sweep: str)
         "device_type": device.type,
         "sweep": sweep,
         "threads": torch.get_num_threads(),
+        "timer": timer,
         "meter": meter_info,
     }
     if device.type == "cuda":
@@ -155,6 +164,13 @@ def run(args: argparse.Namespace) -> int:
         device = resolve_device(args.device, dist)
     except RuntimeError as exc:
         raise CalibrationError(str(exc)) from None
+    if device.type == "cpu" and args.threads > 0:
+        torch.set_num_threads(args.threads)
+    timer = args.timer
+    if timer == "auto":
+        timer = "cpu" if device.type == "cpu" and torch.get_num_threads() == 1 else "wall"
+    if timer == "cpu" and device.type != "cpu":
+        raise CalibrationError("--timer cpu measures host CPU time; GPU steps need --timer wall")
     sweep_name = args.sweep or ("gpu" if device.type == "cuda" else "cpu")
     sweep = SWEEPS[sweep_name]().with_window(args.warmup_steps, args.min_steps, args.min_seconds)
     sweep = sweep.with_options(args.dtype, args.compile)
@@ -179,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
     ref = next(iter(points.of_kind("reference")), None)
     if ref is None:
         ref = _reference(torch, device, dtype, meter, gpu)
-        ref["provenance"] = _provenance(torch, device, meter.info(), sweep_name)
+        ref["provenance"] = _provenance(torch, device, meter.info(), sweep_name, timer)
         points.append(ref)
     peak = Peak(ref["peak_flops"], ref["peak_source"])
 
@@ -208,14 +224,15 @@ def run(args: argparse.Namespace) -> int:
                 bar.update(task, description=key_of(kind, cfg, limit))
                 if kind == "inference":
                     for rec in measure_inference(cfg, device, peak_flops=peak.flops,
-                                                 bandwidth_bytes_per_s=ref["bandwidth_bytes_per_s"], meter=meter):  # fmt: skip
+                                                 bandwidth_bytes_per_s=ref["bandwidth_bytes_per_s"], meter=meter,
+                                                 timer=timer):  # fmt: skip
                         points.append(rec)
                 else:
                     if limit is not None:
                         if original_limit is None:
                             original_limit = meter.info()["devices"][0]["power_limit_w"]
                         meter.set_power_limit_w(limit)
-                    rec = train(cfg, device, peak, meter, dist).as_dict()
+                    rec = train(cfg, device, peak, meter, dist, timer).as_dict()
                     if limit is not None:
                         rec.update(key=key_of(kind, cfg, limit), power_limit_w=limit)
                     points.append(rec)

@@ -19,7 +19,7 @@ import torch
 from calibration.config import GPTConfig
 from calibration.model import GPT
 from calibration.power import EnergyMeter, NullMeter
-from calibration.trainer import DTYPES, synchronize
+from calibration.trainer import DTYPES, TIMERS, synchronize
 from simcompute.perf.flops import matmul_params
 
 
@@ -65,6 +65,7 @@ def measure_inference(
     peak_flops: float,
     bandwidth_bytes_per_s: float,
     meter: EnergyMeter | None = None,
+    timer: str = "wall",
 ) -> list[dict[str, Any]]:
     """One prefill point and one decode point (dicts for points.jsonl)."""
     if cfg.context + cfg.decode_steps > cfg.model.seq_len:
@@ -72,18 +73,21 @@ def measure_inference(
     meter = meter or NullMeter("energy unavailable: no meter given")
     dtype = DTYPES[cfg.dtype]
     torch.manual_seed(0)
-    model = GPT(cfg.model).to(device=device, dtype=dtype).eval()
+    with device:
+        model = GPT(cfg.model).to(dtype=dtype).eval()
     cache = model.new_cache(cfg.batch, dtype, device)
     prompt = torch.randint(cfg.model.vocab, (cfg.batch, cfg.context), device=device)
     token = torch.randint(cfg.model.vocab, (cfg.batch, 1), device=device)
 
+    clock = TIMERS[timer]
+
     def decode_run() -> float:
         synchronize(device)
-        t0 = time.perf_counter()
+        t0 = clock()
         for i in range(cfg.decode_steps):
             model(token, cache=cache, pos=cfg.context + i)
         synchronize(device)
-        return (time.perf_counter() - t0) / cfg.decode_steps
+        return (clock() - t0) / cfg.decode_steps
 
     prefill_times, decode_times = [], []
     with torch.inference_mode():
@@ -91,16 +95,17 @@ def measure_inference(
         decode_run()
         for _ in range(cfg.repeats):
             synchronize(device)
-            t0 = time.perf_counter()
+            t0 = clock()
             model(prompt, cache=cache)
             synchronize(device)
-            prefill_times.append(time.perf_counter() - t0)
+            prefill_times.append(clock() - t0)
         meter.begin()
         start = time.perf_counter()
         while len(decode_times) < cfg.repeats or time.perf_counter() - start < cfg.min_seconds:
             decode_times.append(decode_run())
         reading = meter.end()
-    base = {"config": cfg.as_dict(), "batch": cfg.batch, "context": cfg.context, "kind": "inference"}
+    base = {"config": cfg.as_dict(), "batch": cfg.batch, "context": cfg.context, "kind": "inference",
+            "timer": timer}  # fmt: skip
     prefill_s = statistics.median(prefill_times)
     flops = prefill_flops(cfg.model, cfg.batch, cfg.context)
     decode_s = statistics.median(decode_times)

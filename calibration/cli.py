@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import platform
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +111,7 @@ def _provenance(
     return out
 
 
-def _reference(torch: Any, device: Any, dtype: str, meter: Any, gpu: str) -> dict[str, Any]:
+def _reference(torch: Any, device: Any, dtype: str, meter: Any, gpu: str, timer: str) -> dict[str, Any]:
     """Peak FLOP/s, memory bandwidth and idle power: measured once per sweep (kept on resume)."""
     from calibration.trainer import measure_copy_bandwidth, measure_matmul_flops
     from simcompute.catalog import load_catalog
@@ -129,10 +130,10 @@ def _reference(torch: Any, device: Any, dtype: str, meter: Any, gpu: str) -> dic
         ref["bandwidth_source"] = f"catalog {gpu} HBM bandwidth (datasheet)"
     else:
         size = 4096 if device.type == "cuda" else 1024
-        ref["peak_flops"] = measure_matmul_flops(device, dtype, size=size, seconds=2.0)
+        ref["peak_flops"] = measure_matmul_flops(device, dtype, size=size, seconds=2.0, timer=timer)
         ref["peak_source"] = (f"measured: best of repeated {size}x{size}x{size} {dtype} matmuls on this "
-                              f"{device.type}, {torch.get_num_threads()} threads (not a datasheet peak)")  # fmt: skip
-        ref["bandwidth_bytes_per_s"] = measure_copy_bandwidth(device)
+                              f"{device.type}, {torch.get_num_threads()} threads, {timer} clock (not a datasheet peak)")  # fmt: skip
+        ref["bandwidth_bytes_per_s"] = measure_copy_bandwidth(device, timer=timer)
         ref["bandwidth_source"] = "measured: best 128 MiB tensor copy (read + write), not a datasheet figure"
     ref["idle_power_w"] = meter.measure_idle_power_w(2.0)
     return ref
@@ -158,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     from calibration.power import NvmlMeter, make_meter
     from calibration.trainer import Distributed, Peak, resolve_device, train
 
-    console = Console(stderr=False)
+    console = Console(width=None if sys.stdout.isatty() else 150)
     dist = Distributed.from_env()
     try:
         device = resolve_device(args.device, dist)
@@ -194,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
                              write=dist.is_main)  # fmt: skip
     ref = next(iter(points.of_kind("reference")), None)
     if ref is None:
-        ref = _reference(torch, device, dtype, meter, gpu)
+        ref = _reference(torch, device, dtype, meter, gpu, timer)
         ref["provenance"] = _provenance(torch, device, meter.info(), sweep_name, timer)
         points.append(ref)
     peak = Peak(ref["peak_flops"], ref["peak_source"])

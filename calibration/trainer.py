@@ -130,7 +130,9 @@ def _timed(device: torch.device, fn: Callable[[], Any], timer: str = "wall") -> 
     return clock() - t0
 
 
-def measure_matmul_flops(device: torch.device, dtype: str, size: int = 1024, seconds: float = 1.0) -> float:
+def measure_matmul_flops(
+    device: torch.device, dtype: str, size: int = 1024, seconds: float = 1.0, timer: str = "wall"
+) -> float:
     """Best FLOP/s of square `size` matmuls over about `seconds` (the CPU's measured peak)."""
     a = torch.randn(size, size, device=device, dtype=DTYPES[dtype])
     b = torch.randn(size, size, device=device, dtype=DTYPES[dtype])
@@ -138,18 +140,20 @@ def measure_matmul_flops(device: torch.device, dtype: str, size: int = 1024, sec
     for _ in range(3):
         torch.mm(a, b)
     while time.perf_counter() - start < seconds:
-        best = min(best, _timed(device, lambda: torch.mm(a, b)))
+        best = min(best, _timed(device, lambda: torch.mm(a, b), timer))
     return 2.0 * size**3 / best
 
 
-def measure_copy_bandwidth(device: torch.device, megabytes: int = 128, seconds: float = 1.0) -> float:
+def measure_copy_bandwidth(
+    device: torch.device, megabytes: int = 128, seconds: float = 1.0, timer: str = "wall"
+) -> float:
     """Best bytes/s of copying a `megabytes` tensor (read + write), the memory-bound reference."""
     src = torch.empty(megabytes * 2**20 // 4, device=device, dtype=torch.float32)
     dst = torch.empty_like(src)
     best, start = math.inf, time.perf_counter()
     dst.copy_(src)
     while time.perf_counter() - start < seconds:
-        best = min(best, _timed(device, lambda: dst.copy_(src)))
+        best = min(best, _timed(device, lambda: dst.copy_(src), timer))
     return 2.0 * src.numel() * 4 / best
 
 

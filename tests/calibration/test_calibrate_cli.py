@@ -15,7 +15,9 @@ from simcompute.profile import load_profile
 
 
 def _calibrate(out, *extra):
-    return main(["calibrate", "--device", "cpu", "--sweep", "tiny", "--out", str(out), "--no-progress", *extra])
+    return main(
+        ["calibrate", "--device", "cpu", "--sweep", "tiny", "--out", str(out), "--no-progress", *extra]
+    )
 
 
 def test_cpu_calibration_with_holdout_end_to_end(tmp_path, capsys, scenario_dict):

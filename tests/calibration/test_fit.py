@@ -61,7 +61,9 @@ def test_profile_parameters_validate_and_predict_holdout():
     sweep = SWEEPS["cpu"]()
     pts = [_point(c, power_w=400.0) for c in sweep.train]
     decode = [{"phase": "decode", "mean_power_w": 250.0, "world_size": 1, "memory_efficiency": 0.6}]
-    fitted = fit_profile_parameters(pts, decode, peak_flops=TRUE.peak_flops, idle_power_w=100.0, max_power_w=700.0)
+    fitted = fit_profile_parameters(
+        pts, decode, peak_flops=TRUE.peak_flops, idle_power_w=100.0, max_power_w=700.0
+    )
     params = FittedParameters.model_validate(fitted)
     assert params.compute_activity == pytest.approx(0.5)
     assert params.memory_activity == pytest.approx(0.25)

@@ -159,8 +159,8 @@ def run(args: argparse.Namespace) -> int:
     from calibration.power import NvmlMeter, make_meter
     from calibration.trainer import Distributed, Peak, resolve_device, train
 
-    console = Console(width=None if sys.stdout.isatty() else 150)
     dist = Distributed.from_env()
+    console = Console(width=None if sys.stdout.isatty() else 150, quiet=not dist.is_main)
     try:
         device = resolve_device(args.device, dist)
     except RuntimeError as exc:

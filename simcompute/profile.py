@@ -45,7 +45,7 @@ class FittedParameters(BaseModel):
     step_overhead_s: float | None = Field(default=None, ge=0)
     prefill_efficiency: float | None = Field(default=None, gt=0, le=1)
     energy_per_model_flop_j: float | None = Field(default=None, gt=0)
-    goodness_of_fit: dict[str, float] = Field(default_factory=dict)
+    goodness_of_fit: dict[str, float | int] = Field(default_factory=dict)
 
 
 class CalibrationProfile(BaseModel):

@@ -1,4 +1,4 @@
-"""Command line: `simcompute run | plan | validate | catalog`.
+"""Command line: `simcompute COMMAND ...` (`simcompute --help` lists the commands).
 
 User mistakes (bad scenario, unknown names, existing output folder) print one line on stderr
 and exit with code 2; they never show a traceback.
@@ -37,6 +37,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     console = make_console()
     if not args.quiet:
         print_summary(result.summary, f"simcompute: {scenario.name}", console)
+        if result.metadata.get("calibration"):
+            console.print(f"calibration profile: {result.metadata['calibration']}")
         console.print(f"results written to {out}/ ({len(paths)} files)")
     return 0
 
@@ -93,6 +95,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         f"written to {path}"
     )
     return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    try:
+        import torch  # noqa: F401  (the calibrate extra)
+    except ImportError:
+        raise UsageError("calibration needs PyTorch: pip install -e .[calibrate]") from None
+    from calibration.cli import run as run_calibration
+
+    return run_calibration(args)
 
 
 CATALOG_COLUMNS = {
@@ -201,6 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="compare the training model with published training runs")
     p.add_argument("--out", default="runs/validation.csv", help="CSV to write (default runs/validation.csv)")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("calibrate", help="measure this machine with a real PyTorch trainer; write a profile")
+    from calibration.cli import add_arguments as add_calibrate_arguments
+
+    add_calibrate_arguments(p)
+    p.set_defaults(func=_cmd_calibrate)
 
     p = sub.add_parser("catalog", help="list the bundled hardware, models and regions")
     p.add_argument("kind", nargs="?", choices=list(KINDS), help="one kind only")

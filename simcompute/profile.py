@@ -36,10 +36,28 @@ class FittedParameters(BaseModel):
     compute_activity: float | None = Field(default=None, ge=0, le=1)
     memory_activity: float | None = Field(default=None, ge=0, le=1)
     communication_activity: float | None = Field(default=None, ge=0, le=1)
+    # Written by `simcompute calibrate` (calibration/stepmodel.py): the rest of the step-time
+    # model fitted with the GEMM curve above, the peak it was fitted against, and inference.
+    peak_tflops: float | None = Field(default=None, gt=0, description="peak the efficiencies refer to")
+    attention_efficiency: float | None = Field(default=None, gt=0, le=1)
+    elementwise_s_per_element: float | None = Field(default=None, ge=0)
+    optimizer_s_per_param: float | None = Field(default=None, ge=0)
+    step_overhead_s: float | None = Field(default=None, ge=0)
+    prefill_efficiency: float | None = Field(default=None, gt=0, le=1)
+    energy_per_model_flop_j: float | None = Field(default=None, gt=0)
+    goodness_of_fit: dict[str, float | int] = Field(default_factory=dict)
 
 
 class CalibrationProfile(BaseModel):
-    """A calibration profile as stored on disk."""
+    """A calibration profile as stored on disk.
+
+    `provenance`: device, driver, cuda, torch, date, host, power_limit_w, clocks_mhz,
+    peak_tflops and peak_source (datasheet or measured), meter. `points`: one per measured
+    training configuration (config, step times, tokens/s, achieved TFLOP/s, MFU, energy J,
+    mean power W). `inference`: prefill and decode timings. `holdout`: predicted vs measured
+    for configurations the fit did not see. `energy_available` is false (and `energy_note`
+    says why) when the machine had no readable energy meter; power fields are then null.
+    """
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
@@ -48,6 +66,10 @@ class CalibrationProfile(BaseModel):
     provenance: dict[str, Any] = Field(default_factory=dict)
     points: list[dict[str, Any]] = Field(default_factory=list)
     fitted: FittedParameters = FittedParameters()
+    inference: list[dict[str, Any]] = Field(default_factory=list)
+    holdout: list[dict[str, Any]] = Field(default_factory=list)
+    energy_available: bool | None = None
+    energy_note: str | None = None
     path: str | None = Field(default=None, exclude=True)
 
 

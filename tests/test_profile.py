@@ -41,3 +41,25 @@ def test_bad_profile_names_field(tmp_path):
 def test_missing_profile(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_profile(tmp_path / "nope.yaml")
+
+
+def test_calibrate_written_fields_load_and_validate(tmp_path):
+    path = tmp_path / "p.yaml"
+    data = {
+        "gpu": "h200",
+        "provenance": {"device": "NVIDIA H200", "driver": "550.54.15", "peak_source": "catalog"},
+        "energy_available": True,
+        "fitted": {"gemm_max_efficiency": 0.8, "gemm_half_size_flops": 1e9, "attention_efficiency": 0.4,
+                   "step_overhead_s": 0.002, "peak_tflops": 989.4, "prefill_efficiency": 0.6,
+                   "goodness_of_fit": {"step_time_r2": 0.99}},
+        "inference": [{"phase": "decode", "time_s": 0.01}],
+        "holdout": [{"key": "x", "step_time_error_pct": 3.0}],
+    }  # fmt: skip
+    path.write_text(yaml.safe_dump(data))
+    profile = load_profile(path)
+    assert profile.fitted.goodness_of_fit["step_time_r2"] == 0.99
+    assert profile.holdout[0]["step_time_error_pct"] == 3.0 and profile.energy_available
+    data["fitted"]["attention_efficiency"] = 1.5
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match="attention_efficiency"):
+        load_profile(path)

@@ -71,7 +71,7 @@ def hardware_system(
         fabric_latency_us=fabric.latency_us if fabric else None,
         gemm_max_efficiency=pick("gemm_max_efficiency", gen.gemm_efficiency_max),
         gemm_half_size_flops=pick("gemm_half_size_flops", gen.gemm_half_size_flops),
-        attention_efficiency=gen.attention_efficiency,
+        attention_efficiency=pick("attention_efficiency", gen.attention_efficiency),
         memory_efficiency=pick("memory_efficiency", gen.memory_efficiency),
         dp_overlap_fraction=gen.dp_overlap_fraction if dp_overlap_fraction is None else dp_overlap_fraction,
         compute_activity=pick("compute_activity", gen.training_activity),

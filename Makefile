@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 # `calibrate` extra does not pull a multi-GB CUDA build.
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q "torch==2.13.0"
-	$(BIN)/python -m pip install -q -e ".[dev,calibrate]"
+	$(BIN)/python -m pip install -q -e ".[dev,calibrate,ray]"
 	touch $(VENV)/.installed $@
 
 setup: $(VENV)/.installed

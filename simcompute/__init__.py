@@ -12,15 +12,22 @@ from simcompute.catalog import load_catalog
 from simcompute.config import Scenario, load_scenario
 from simcompute.errors import ConfigError, NotSupportedError, SimcomputeError
 from simcompute.results import Result
+from simcompute.sweep import LocalExecutor, RayExecutor, load_sweep, run_sweep
+from simcompute.uncertainty import monte_carlo
 
 __all__ = [
     "ConfigError",
+    "LocalExecutor",
     "NotSupportedError",
+    "RayExecutor",
     "Result",
     "Scenario",
     "SimcomputeError",
     "__version__",
     "load_catalog",
     "load_scenario",
+    "load_sweep",
+    "monte_carlo",
     "run",
+    "run_sweep",
 ]

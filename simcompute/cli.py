@@ -28,6 +28,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     out = Path(args.out) if args.out else Path("runs") / scenario.name
+    if args.samples:
+        return _run_samples(args, out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
         raise UsageError(f"output folder {out} exists and is not empty; use --force to overwrite it")
     result = run(scenario, calibration=args.calibration)
@@ -105,6 +107,67 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from calibration.cli import run as run_calibration
 
     return run_calibration(args)
+
+
+def _executor(args: argparse.Namespace):
+    from simcompute.sweep import LocalExecutor, RayExecutor
+
+    if args.backend == "ray":
+        return RayExecutor(address=args.address, jobs=args.jobs)
+    if args.address:
+        raise UsageError("--address is for --backend ray")
+    return LocalExecutor(jobs=args.jobs)
+
+
+def _run_samples(args: argparse.Namespace, out: Path) -> int:
+    import yaml
+
+    from simcompute.report.progress import sweep_progress
+    from simcompute.report.tables import frame_table, make_console
+    from simcompute.uncertainty import monte_carlo
+
+    if args.calibration:
+        raise UsageError("--calibration cannot be combined with --samples; set calibration: in the scenario")
+    raw = yaml.safe_load(Path(args.scenario).read_text(encoding="utf-8"))
+    with sweep_progress(f"Monte Carlo {raw.get('name', '')}", enabled=not args.quiet) as update:
+        mc = monte_carlo(raw, args.samples, out, _executor(args), resume=args.resume, on_progress=update)
+    mc.write(out)
+    if not args.quiet:
+        console = make_console()
+        shown = mc.intervals[~mc.intervals["column"].str.contains(r"\.")]
+        console.print(frame_table(shown, f"{args.samples} Monte Carlo samples: intervals of the total row"))
+        console.print(frame_table(mc.drivers.head(10), "what drives the spread (Spearman rank correlation)"))
+        console.print(f"results written to {out}/ (samples.parquet, intervals.csv, drivers.csv)")
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from simcompute.report.progress import sweep_progress
+    from simcompute.sweep import load_sweep, run_sweep
+
+    spec, base = load_sweep(args.sweep)
+    out = Path(args.out) if args.out else Path("runs") / spec.name
+    with sweep_progress(f"sweep {spec.name}", enabled=not args.quiet) as update:
+        rows = run_sweep(
+            spec,
+            base,
+            out,
+            _executor(args),
+            resume=args.resume,
+            retry_failed=args.retry_failed,
+            on_progress=update,
+        )
+    failed = int((rows["status"] != "ok").sum()) if len(rows) else 0
+    if not args.quiet:
+        print(f"{len(rows)} runs ({failed} failed) written to {out}/sweep.parquet and sweep.csv")
+    return 0
+
+
+def _add_executor_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
+    p.add_argument("--backend", choices=["local", "ray"], default="local", help="where runs execute")
+    p.add_argument("--address", help="Ray cluster address (with --backend ray)")
+    p.add_argument("--resume", action="store_true", help="keep finished runs in --out, run only the missing")
 
 
 CATALOG_COLUMNS = {
@@ -188,6 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--calibration", help="calibration profile YAML (overrides the scenario's)")
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.add_argument("--no-plot", action="store_true", help="skip the power plot")
+    p.add_argument("--samples", type=int, help="Monte Carlo replicas over the scenario's {dist: ...} inputs")
+    _add_executor_options(p)
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("carbon-window", help="start time within a window that minimises the workloads' CO2")
@@ -219,6 +284,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_calibrate_arguments(p)
     p.set_defaults(func=_cmd_calibrate)
+
+    p = sub.add_parser("sweep", help="run a sweep of what-ifs over a base scenario")
+    p.add_argument("sweep", help="sweep YAML file")
+    p.add_argument("--out", help="output folder (default: runs/<sweep name>/)")
+    p.add_argument("--retry-failed", action="store_true", help="with --resume, rerun the failed points too")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_executor_options(p)
+    p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser("catalog", help="list the bundled hardware, models and regions")
     p.add_argument("kind", nargs="?", choices=list(KINDS), help="one kind only")

@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from simcompute.config.base import FIELD_MARK
+from simcompute.config.distributions import nominal
 from simcompute.config.scenario import Scenario
 from simcompute.config.workloads import WORKLOAD_KINDS
 from simcompute.errors import ConfigError
@@ -107,7 +108,7 @@ def scenario_from_dict(data: Any, base_dir: Path | None = None, source: str | No
     """
     if not isinstance(data, Mapping):
         raise ConfigError("", f"a scenario must be a mapping of keys, got {type(data).__name__}", source)
-    data = dict(data)
+    data = dict(nominal(data))  # uncertain inputs: a plain run uses their means
     calibration = data.get("calibration")
     if isinstance(calibration, str) and base_dir is not None:
         candidate = Path(calibration)

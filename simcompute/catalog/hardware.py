@@ -86,7 +86,6 @@ class Accelerator(_Record):
 
 
 class Generation(_Record):
-    training_efficiency: float = Field(gt=0, le=1)
     gemm_efficiency_max: float = Field(gt=0, le=1)
     memory_efficiency: float = Field(gt=0, le=1)
     training_activity: float = Field(ge=0, le=1)

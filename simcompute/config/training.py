@@ -69,6 +69,10 @@ class TrainingWorkload(Strict):
     gpu_power_limit_w: float | None = Field(
         default=None, gt=0, description="per-job cap; overrides the cluster's"
     )
+    attention: Literal["flash", "standard"] = Field(
+        default="flash",
+        description="attention kernel: fused flash attention, or standard (s x s scores in HBM)",
+    )
 
     @field_validator("parallelism", mode="before")
     @classmethod

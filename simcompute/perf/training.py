@@ -7,7 +7,9 @@ peak); with a `TrainingSystem` and a `Layout` it builds the step from its parts:
 
 - GEMMs of every layer per GPU (`layer_gemms`, `head_gemm`) at the efficiency of their size
   (`gemm_efficiency`), forward + 2x for the backward pass; attention score/value products at
-  the generation's attention efficiency; element-wise work as memory traffic;
+  the generation's attention efficiency (fused flash attention) or, for `standard` attention,
+  as two batched GEMMs over the full s x s score matrix plus the HBM traffic of that matrix
+  (scores, softmax, dropout); element-wise work as memory traffic;
 - activation recompute (full: one more forward; selective: the attention core again);
 - tensor-parallel all-reduces (or RS+AG with sequence parallelism, same bytes) on NVLink,
   expert all-to-alls, pipeline sends, data-parallel gradient reduction (ZeRO variants)
@@ -53,6 +55,17 @@ OPTIMIZER_BYTES_PER_PARAM = 28.0
 # A causal mask leaves half of the score/value products to compute; PaLM's 12 L H Q T model
 # FLOPs count all of them (Chowdhery et al. 2022, app. B), kernels skip the masked half.
 CAUSAL_FRACTION = 0.5
+# Standard (unfused) attention writes the s x s score matrix of every head to HBM. Korthikanti
+# et al. 2022 (arXiv:2205.05198, Sec. 4.1) list what it stores per score element: QK^T output
+# (2 bytes), softmax output (2), dropout mask (1) and dropout output (2). HBM bytes moved per
+# score element, with Megatron's fused scale-mask-softmax: forward = write QK^T 2 + softmax
+# read 2 / write 2 + dropout read 2 / write mask 1 + output 2 + read by the PV product 2 = 13;
+# backward = read dropout output 2 (grad V) + write its gradient 2 + dropout backward read 2 +
+# mask 1 / write 2 + softmax backward read output 2 + gradient 2 / write 2 + read by the QK
+# backward products 2 = 17.
+STANDARD_ATTENTION_FORWARD_BYTES = 13.0
+STANDARD_ATTENTION_BACKWARD_BYTES = 17.0
+ATTENTION_KINDS = ("flash", "standard")
 ACTIVATION_BYTES = 2.0  # 16-bit activations and gradients on the wire
 
 
@@ -75,6 +88,8 @@ class TrainingSystem:
     """The hardware side of a training estimate: one GPU type, its node and fabric, its efficiencies.
 
     Bandwidths in GB/s per GPU, one direction; `fabric_*` is None for a single-node cluster.
+    `attention` is the run's attention kernel: `flash` (fused, IO-aware: Dao et al. 2022) or
+    `standard` (score matrix materialised in HBM, as in Megatron-LM before 2022).
     """
 
     accelerator: Accelerator
@@ -90,6 +105,11 @@ class TrainingSystem:
     compute_activity: float
     memory_activity: float
     communication_activity: float
+    attention: str = "flash"
+
+    def __post_init__(self) -> None:
+        if self.attention not in ATTENTION_KINDS:
+            raise ValueError(f"attention must be one of {ATTENTION_KINDS}, got {self.attention!r}")
 
     def link(self, group: int, stride: int) -> Link:
         """The path of a collective over `group` ranks spaced `stride` apart."""
@@ -153,7 +173,8 @@ def _gemm_s(flops: float, count: float, peak: float, sys: TrainingSystem) -> flo
 def _layer_forward(
     model: ModelSpec, layout: Layout, tokens: int, seq_len: int, peak: float, sys: TrainingSystem
 ):
-    """(GEMM s, attention s, element-wise s, attention FLOPs) of one layer's forward pass on one GPU."""
+    """One layer's forward pass on one GPU: (GEMM s, attention s, element-wise s, attention FLOPs,
+    score-matrix traffic s forward, score-matrix traffic s backward)."""
     tp = layout.tp
     gemms = layer_gemms(model, tokens, tp)
     gemm_s = 0.0
@@ -166,11 +187,19 @@ def _layer_forward(
         else:
             gemm_s += _gemm_s(g.flops, g.count, peak, sys)
     attn_flops = 4.0 * tokens * seq_len * model.hidden / tp
-    attn_s = CAUSAL_FRACTION * attn_flops / (peak * sys.attention_efficiency)
-    shard = tp if layout.sequence_parallel else 1
     hbm = sys.accelerator.hbm_bandwidth_bytes_per_s * sys.memory_efficiency
+    if sys.attention == "flash":
+        attn_s = CAUSAL_FRACTION * attn_flops / (peak * sys.attention_efficiency)
+        score_f = score_b = 0.0
+    else:
+        # QK^T and PV as two strided-batched GEMMs over all local heads, masked half included
+        attn_s = _gemm_s(attn_flops / 2.0, 2, peak, sys)
+        scores = tokens * seq_len * model.heads / tp  # score elements per layer on this GPU
+        score_f = STANDARD_ATTENTION_FORWARD_BYTES * scores / hbm
+        score_b = STANDARD_ATTENTION_BACKWARD_BYTES * scores / hbm
+    shard = tp if layout.sequence_parallel else 1
     elem_s = ELEMENTWISE_FORWARD_BYTES * tokens * model.hidden / shard / hbm
-    return gemm_s, attn_s, elem_s, attn_flops
+    return gemm_s, attn_s, elem_s, attn_flops, score_f, score_b
 
 
 def estimate_layout(
@@ -190,13 +219,22 @@ def estimate_layout(
     lps = stage_layers(model.layers, p.pp) or model.layers // p.pp
     full = p.recompute == "full"
 
-    gemm_f, attn_f, elem_f, attn_flops = _layer_forward(model, p, tokens, seq_len, peak, sys)
+    gemm_f, attn_f, elem_f, attn_flops, score_f, score_b = _layer_forward(
+        model, p, tokens, seq_len, peak, sys
+    )
     # forward + backward (2x) + recompute
     rec_gemm = gemm_f if full else 0.0
     rec_attn = attn_f if p.recompute != "none" else 0.0
     rec_elem = elem_f if full else 0.0
     layer_compute = 3 * (gemm_f + attn_f) + rec_gemm + rec_attn
-    layer_elem = elem_f * (1 + ELEMENTWISE_BACKWARD_BYTES / ELEMENTWISE_FORWARD_BYTES) + rec_elem
+    rec_score = score_f if p.recompute != "none" else 0.0
+    layer_elem = (
+        elem_f * (1 + ELEMENTWISE_BACKWARD_BYTES / ELEMENTWISE_FORWARD_BYTES)
+        + rec_elem
+        + score_f
+        + score_b
+        + rec_score
+    )
     head = head_gemm(model, tokens, p.tp)
     head_compute = 3 * _gemm_s(head.flops, 1, peak, sys)
     hbm = sys.accelerator.hbm_bandwidth_bytes_per_s * sys.memory_efficiency

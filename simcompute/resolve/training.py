@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from simcompute.catalog import Accelerator, Catalog, CatalogError, Fabric, Generation, ModelSpec, Node
 from simcompute.config import TrainingWorkload
@@ -40,12 +40,16 @@ class TrainingJobSpec:
 
 
 def training_system(
-    cluster: ClusterSpec, profile: CalibrationProfile | None, dp_overlap_fraction: float | None = None
+    cluster: ClusterSpec,
+    profile: CalibrationProfile | None,
+    dp_overlap_fraction: float | None = None,
+    attention: str = "flash",
 ) -> TrainingSystem:
     """The hardware parameters of the cluster, with calibration-profile values where present."""
-    return hardware_system(
+    system = hardware_system(
         cluster.node, cluster.accelerator, cluster.generation, cluster.fabric, profile, dp_overlap_fraction
     )
+    return replace(system, attention=attention)
 
 
 def hardware_system(
@@ -129,7 +133,7 @@ def resolve_training(
         cluster.accelerator.peak_flops(cfg.precision)
     except CatalogError as exc:
         raise ConfigError(f"{path}.precision", str(exc)) from None
-    system = training_system(cluster, profile, cfg.parallelism.dp_overlap_fraction)
+    system = training_system(cluster, profile, cfg.parallelism.dp_overlap_fraction, cfg.attention)
     fitted = profile.fitted if profile else None
     override = fitted.training_efficiency if fitted else None
     sequences = cfg.sequences_per_step
@@ -174,7 +178,7 @@ def plan_layouts(
 ) -> list[Candidate]:
     """Every valid layout of workload `index`, fitting ones first, fastest first (`simcompute plan`)."""
     model = resolve_model(f"workloads[{index}].model", cfg.model, catalog)
-    system = training_system(cluster, profile, cfg.parallelism.dp_overlap_fraction)
+    system = training_system(cluster, profile, cfg.parallelism.dp_overlap_fraction, cfg.attention)
     return search_layouts(
         model,
         system,

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from simcompute.catalog import ModelSpec
+from simcompute.perf.training import ATTENTION_KINDS
 
 METRICS = ("gpu_hours", "tokens_per_s_per_gpu", "mfu", "tflops_per_gpu", "hw_tflops_per_gpu")
 PER_GPU_MICROBATCH = "per_gpu_microbatch"
@@ -20,7 +21,8 @@ class Case:
 
     `parallelism` is "auto" or a mapping of layout fields; with `search` those fields are
     pinned and the rest searched. `global_batch_tokens` None means one microbatch per GPU
-    per step (short throughput benchmarks), the microbatch being searched.
+    per step (short throughput benchmarks), the microbatch being searched. `attention` is the
+    attention kernel the run used (`flash` or `standard`), a fact of its software stack.
     """
 
     id: str
@@ -39,6 +41,7 @@ class Case:
     source: str
     locator: str
     assumptions: str
+    attention: str = "flash"
 
     @property
     def layout_searched(self) -> bool:
@@ -58,6 +61,8 @@ def load_cases() -> tuple[list[Case], list[dict[str, str]]]:
     for c in raw["cases"]:
         if c["metric"] not in METRICS:
             raise ValueError(f"cases.yaml {c['id']}: unknown metric {c['metric']!r}")
+        if c.get("attention", "flash") not in ATTENTION_KINDS:
+            raise ValueError(f"cases.yaml {c['id']}: unknown attention {c['attention']!r}")
         batch = c["global_batch_tokens"]
         cases.append(
             Case(
@@ -77,6 +82,7 @@ def load_cases() -> tuple[list[Case], list[dict[str, str]]]:
                 source=c["source"],
                 locator=c["locator"],
                 assumptions=c.get("assumptions", ""),
+                attention=c.get("attention", "flash"),
             )
         )
     return cases, list(raw.get("skipped") or [])

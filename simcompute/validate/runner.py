@@ -7,7 +7,7 @@ published layout use the layout search (the fastest layout that fits), as a user
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +104,7 @@ def run_validation(catalog: Catalog | None = None) -> ValidationReport:
         node = catalog.node(case.node)
         acc = catalog.accelerator(node.gpu)
         system = hardware_system(node, acc, catalog.generation(acc.generation), catalog.fabric(case.fabric))
+        system = replace(system, attention=case.attention)
         est = _predict(case, model, system)
         predicted = _metric(case, est) if est is not None else np.nan
         layout = est.layout if est is not None else None
@@ -112,6 +113,7 @@ def run_validation(catalog: Catalog | None = None) -> ValidationReport:
             "error_pct": 100.0 * (predicted - case.published) / case.published,
             "mfu": est.mfu if est else np.nan, "gpus": case.gpus, "gpu": acc.id,
             "layout": layout.describe() if layout else "no layout fits",
+            "attention": case.attention,
             "layout_from": "layout search" if case.parallelism == "auto" else
                            ("published + search" if case.search else "published"),
             "memory_gb": est.memory.total_gb if est else np.nan,

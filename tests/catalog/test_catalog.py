@@ -266,7 +266,8 @@ def test_physical_sanity(cat):
         assert n.nvlink_bandwidth_gbps <= a.scaleup_bandwidth_gbps / 2 + 1e-9
     for gid in cat.ids("generations"):
         g = cat.generation(gid)
-        assert g.training_efficiency <= g.gemm_efficiency_max
+        # sustained GEMM rate: below the best burst measured on any GPU (A100 MAMF 86.9% of peak)
+        assert 0.3 < g.gemm_efficiency_max < 0.87
     for rid in cat.ids("regions"):
         r = cat.region(rid)
         assert 0 <= r.carbon_intensity_g_per_kwh < 1500

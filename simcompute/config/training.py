@@ -34,6 +34,7 @@ class TrainingWorkload(Strict):
     parallelism: Parallelism = Parallelism()
     checkpoint_every: Duration | None = Field(default=None, gt=0)
     submit_at: Duration = 0.0
+    priority: int = Field(default=0, description="higher runs first under scheduling.policy: priority")
 
     @model_validator(mode="after")
     def _check_layout(self) -> TrainingWorkload:

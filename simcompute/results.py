@@ -195,7 +195,9 @@ def build_cluster(resolved: ResolvedScenario, records: Records, summary: pd.Data
 
     if len(jobs):
         busy_gpu_h = float((jobs["run_time_s"] * jobs["gpus"]).sum()) / 3600.0
-        useful_gpu_h = float((jobs["compute_time_s"] * jobs["gpus"]).sum()) / 3600.0 - jobs_sum("lost_work_gpu_hours")
+        useful_gpu_h = float((jobs["compute_time_s"] * jobs["gpus"]).sum()) / 3600.0 - jobs_sum(
+            "lost_work_gpu_hours"
+        )
     else:
         busy_gpu_h = useful_gpu_h = 0.0
     events = records.events_frame()["event"]

@@ -9,6 +9,7 @@ count, so placing or freeing a job touches only its own nodes.
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 import simpy
@@ -48,8 +49,8 @@ class Cluster:
         self.busy_gpus = 0
         self.reserved_gpus = 0
         self.down_nodes = 0
-        self.holdings: dict[Any, list[tuple[int, int]]] = {}
-        self.on_node: dict[int, dict[Any, int]] = {}
+        self.holdings: dict[Any, tuple[list[int], list[tuple[int, int]]]] = {}
+        self.on_node: list[dict[Any, None]] = [{} for _ in range(self.nodes)]
         self.idle_owner = ledger.add_owner(IDLE_OWNER)
         self._idle_power = spec.slot_power.idle
         self._failed_power = failed_power
@@ -109,8 +110,10 @@ class Cluster:
 
     def held_units(self, holder: Any) -> int:
         """Units a holder gives back when it releases (its GPUs, or its nodes)."""
-        held = self.holdings[holder]
-        return sum(c for _, c in held) if self.placement == "gpu" else len(held)
+        whole, partial = self.holdings[holder]
+        if self.placement == "gpu":
+            return len(whole) * self.gpn + sum(c for _, c in partial)
+        return len(whole)
 
     def nodes_for(self, gpus: int) -> int:
         """Fewest nodes a job of `gpus` GPUs spans."""
@@ -122,11 +125,11 @@ class Cluster:
     # -- placement --------------------------------------------------------------------------
 
     def _take(self, node: int, count: int) -> None:
-        free = self.free[node]
-        self.buckets[free].discard(node)
-        self.free[node] = free - count
-        if free - count > 0:
-            self.buckets[free - count].add(node)
+        """Take `count` GPUs of `node`, which the caller has just popped from its bucket."""
+        left = self.free[node] - count
+        self.free[node] = left
+        if left:
+            self.buckets[left].add(node)
         self.free_gpus -= count
 
     def _give(self, node: int, count: int) -> None:
@@ -137,58 +140,68 @@ class Cluster:
         self.buckets[free + count].add(node)
         self.free_gpus += count
 
-    def _place(self, gpus: int, per_node: bool) -> list[tuple[int, int]]:
+    def _place(self, gpus: int, per_node: bool) -> tuple[list[int], list[tuple[int, int]]]:
         """Take `gpus` GPUs: whole free nodes first, then best-fit partial nodes.
 
-        `per_node`: whole nodes only (the caller checked there are enough). Any node of a
-        bucket will do; sets give one in O(1), in an order fixed by the run's history.
+        `per_node`: whole nodes only (the caller checked there are enough). Returns the whole
+        nodes and the (node, count) partial picks. Any node of a bucket will do; sets hand one
+        out in O(1), in an order fixed by the run's history (so runs are reproducible).
         """
-        gpn, buckets = self.gpn, self.buckets
-        picks: list[tuple[int, int]] = []
-        if per_node:
-            for _ in range(-(-gpus // gpn)):
-                node = next(iter(buckets[gpn]))
-                self._take(node, gpn)
-                picks.append((node, gpn))
-            return picks
-        for _ in range(min(gpus // gpn, len(buckets[gpn]))):
-            node = next(iter(buckets[gpn]))
-            self._take(node, gpn)
-            picks.append((node, gpn))
-        rest = gpus - len(picks) * gpn
+        gpn, buckets, free = self.gpn, self.buckets, self.free
+        full = buckets[gpn]
+        count = -(-gpus // gpn) if per_node else min(gpus // gpn, len(full))
+        whole = list(islice(full, count))
+        full.difference_update(whole)
+        for node in whole:
+            free[node] = 0
+        self.free_gpus -= count * gpn
+        partial: list[tuple[int, int]] = []
+        rest = 0 if per_node else gpus - count * gpn
         while rest > 0:
             # The fullest node that still holds the rest; else the node with most free GPUs.
             fit = next((k for k in range(rest, gpn + 1) if buckets[k]), None)
             if fit is None:
                 fit = next(k for k in range(gpn, 0, -1) if buckets[k])
-            node = next(iter(buckets[fit]))
-            count = min(rest, fit)
-            self._take(node, count)
-            picks.append((node, count))
-            rest -= count
-        return picks
+            node = buckets[fit].pop()
+            take = min(rest, fit)
+            self._take(node, take)
+            partial.append((node, take))
+            rest -= take
+        return whole, partial
 
-    def allocate(self, holder: Any, gpus: int) -> list[tuple[int, int]]:
-        """Give `holder` `gpus` GPUs now (the caller checked `fits`); returns (node, count).
+    def allocate(self, holder: Any, gpus: int) -> None:
+        """Give `holder` `gpus` GPUs now (the caller checked `fits`).
 
         With node placement the holder gets whole nodes; GPUs beyond `gpus` on them stay in
         the idle owner (stranded) but nobody else can take them.
         """
         self._account()
-        picks = self._place(gpus, self.placement == "node")
-        for node, _count in picks:
-            self.on_node.setdefault(node, {})[holder] = 1
-        self.holdings[holder] = picks
+        whole, partial = self._place(gpus, self.placement == "node")
+        on_node = self.on_node
+        for node in whole:
+            on_node[node][holder] = None
+        for node, _ in partial:
+            on_node[node][holder] = None
+        self.holdings[holder] = (whole, partial)
         self.busy_gpus += gpus
         self._update_idle()
-        return picks
 
     def free_holder(self, holder: Any, gpus: int) -> None:
         """`holder` gives its GPUs back; those on failed nodes return at the node's repair."""
         self._account()
-        for node, count in self.holdings.pop(holder):
-            del self.on_node[node][holder]
-            if self.up[node]:
+        whole, partial = self.holdings.pop(holder)
+        on_node, up, free = self.on_node, self.up, self.free
+        back = []
+        for node in whole:
+            del on_node[node][holder]
+            if up[node]:
+                back.append(node)
+                free[node] = self.gpn
+        self.buckets[self.gpn].update(back)
+        self.free_gpus += len(back) * self.gpn
+        for node, count in partial:
+            del on_node[node][holder]
+            if up[node]:
                 self._give(node, count)
         self.busy_gpus -= gpus
         self._update_idle()
@@ -203,7 +216,8 @@ class Cluster:
         if count > self.free_gpus:
             raise ValueError(f"cannot reserve {count} GPUs: {self.free_gpus} are free")
         self._account()
-        for node, c in self._place(count, per_node=False):
+        whole, partial = self._place(count, per_node=False)
+        for node, c in [(n, self.gpn) for n in whole] + partial:
             self.reserved[node] += c
         self.reserved_gpus += count
         self._update_idle()
@@ -227,7 +241,7 @@ class Cluster:
         self.free[node] = 0
         self.down_nodes += 1
         # The caller interrupts these holders at once (their release calls `_update_idle`).
-        return list(self.on_node.get(node, {}))
+        return list(self.on_node[node])
 
     def repair_node(self, node: int) -> bool:
         """Bring `node` back if its repair is due; False when a later failure extended it."""

@@ -79,7 +79,9 @@ def test_node_placement_takes_whole_nodes(scenario_dict, tmp_path):
 
 
 def test_gpus_stay_accounted_with_many_jobs(scenario_dict, tmp_path):
-    rows = ["name,submit_s,gpus,duration_s"] + [f"j{i},{i * 7 % 50},{1 + i % 16},{10 + i * 13 % 90}" for i in range(60)]
+    rows = ["name,submit_s,gpus,duration_s"] + [
+        f"j{i},{i * 7 % 50},{1 + i % 16},{10 + i * 13 % 90}" for i in range(60)
+    ]
     for policy in ("fifo", "easy", "priority"):
         result = run_trace(scenario_dict, tmp_path, "\n".join(rows) + "\n", policy=policy)
         assert result.jobs["completed"].all()

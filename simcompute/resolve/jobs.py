@@ -81,7 +81,10 @@ def _trace_job(
         )
     model = None
     if job.model is not None:
-        model = lookup(f"{where}, column 'model'", catalog.model, job.model)
+        try:
+            model = lookup(f"{where}, column 'model'", catalog.model, job.model)
+        except ConfigError as exc:
+            raise ConfigError(exc.path, exc.message, trace.path) from None
     checkpoint_s = job.checkpoint_every_s or trace.checkpoint_every
     fitted = profile.fitted if profile else None
     activity = cluster.generation.training_activity

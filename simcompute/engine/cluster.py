@@ -243,6 +243,28 @@ class Cluster:
         # The caller interrupts these holders at once (their release calls `_update_idle`).
         return list(self.on_node[node])
 
+    def replace(self, holder: Any, node: int) -> bool:
+        """Move `holder`'s GPUs on failed `node` to free healthy GPUs, if there are enough now
+        (a spare takes over; the holder keeps the rest of its GPUs). False: no room."""
+        whole, partial = self.holdings[holder]
+        count = self.gpn if node in whole else sum(c for n, c in partial if n == node)
+        if self.units(count) > self.capacity():
+            return False
+        self._account()
+        del self.on_node[node][holder]
+        if node in whole:
+            whole.remove(node)
+        else:
+            partial[:] = [(n, c) for n, c in partial if n != node]
+        new_whole, new_partial = self._place(count, self.placement == "node")
+        for n in new_whole:
+            self.on_node[n][holder] = None
+        for n, _ in new_partial:
+            self.on_node[n][holder] = None
+        whole.extend(new_whole)
+        partial.extend(new_partial)
+        return True
+
     def repair_node(self, node: int) -> bool:
         """Bring `node` back if its repair is due; False when a later failure extended it."""
         if self.up[node] or self.env.now < self.down_until[node]:

@@ -9,7 +9,9 @@ Policies (gang scheduling throughout: a job starts only when all its GPUs are fr
   Feitelson 2001, IEEE TPDS 12(6)): the head gets a reservation at the earliest time enough
   GPUs free up (from running jobs' expected ends, failures not foreseen); a later job may start
   now if it fits and either ends before that time or uses only GPUs the head will not need.
-An interrupted job goes back to its original place in the queue. A scheduling pass runs once
+A job whose node fails keeps its other GPUs if free GPUs can replace the failed ones at
+once (spares take over); otherwise it releases all and goes back to its original place in
+the queue. A scheduling pass runs once
 per instant at which something changed (coalesced), never on a clock.
 """
 
@@ -87,7 +89,11 @@ class Scheduler:
         gpn = self.cluster.gpn
         self.records.event(now, CLUSTER_WORKLOAD, "node_failure", gpn, f"node={node} cause={cause}")
         for job in holders:
-            self.interrupt(job, "failure", f"node={node} cause={cause}")
+            detail = f"node={node} cause={cause}"
+            if self.cluster.replace(job, node):
+                job.restart_in_place(detail)
+            else:
+                self.interrupt(job, "failure", detail)
         self.cluster.sync()
         self.env.timeout(repair_s).callbacks.append(lambda _e: self._repaired(node))
 

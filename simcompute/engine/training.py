@@ -58,10 +58,13 @@ class TrainingJob:
         self.restart_power = slot.at(RESTART_ACTIVITY)
         self.scheduler: Scheduler | None = None
         self.work_total_s = spec.work_s
-        self.progress_s = 0.0  # compute progress at `since` (kept unless interrupted)
+        interval = spec.checkpoint_every_s
+        write_s = checkpoint.write_s
+        # Async: a snapshot due while the previous one is still being written is skipped.
+        skip = math.ceil(write_s / interval - 1e-9) if interval and checkpoint.asynchronous else 1
+        self.period_s = interval * max(1, skip) if interval else math.inf
+        self.progress_s = 0.0  # compute progress kept (at the start of the running phase)
         self.committed_s = 0.0  # progress saved in the last durable checkpoint
-        self.next_ckpt_s = self._next_checkpoint(0.0)
-        self.in_flight: float | None = None  # async: progress of the snapshot being written
         self.state = "pending"
         self.since = 0.0  # start of the current state
         self.epoch = 0
@@ -71,50 +74,100 @@ class TrainingJob:
         self.held_since: float | None = None
         self.held_s = self.compute_s = self.ckpt_s = self.restart_time_s = self.lost_s = 0.0
         self.failures = self.preemptions = self.restarts = self.checkpoints = 0
+        self.run_writes = 0
         env.timeout(spec.submit_s).callbacks.append(self._submit)
 
-    # -- helpers ----------------------------------------------------------------------------
+    # -- the running phase in closed form ---------------------------------------------------
+    # From its start (time t0, progress p0) the job alternates compute and checkpoints with a
+    # fixed period, so its state at any time follows in closed form: one SimPy event (its
+    # finish) per running phase; checkpoint rows and power segments are written when the
+    # phase ends (finish, interruption or horizon), in time order.
 
-    def _next_checkpoint(self, progress_s: float) -> float:
-        interval = self.spec.checkpoint_every_s
-        return progress_s + interval if interval else math.inf
+    def _first_checkpoint(self) -> float:
+        return self.committed_s + self.period_s
+
+    def _phase_state(self, t_s: float) -> tuple[float, int, float]:
+        """(progress, checkpoints completed, time into an unfinished blocking write or -1)."""
+        elapsed = t_s - self.since
+        p0, work, n = self.progress_s, self.work_total_s, self.run_writes
+        lead = self._first_checkpoint() - p0
+        write_s = self.ckpt.write_s
+        if n == 0 or elapsed < lead:
+            return min(work, p0 + elapsed), 0, -1.0
+        if self.ckpt.asynchronous:
+            done = 0 if elapsed < lead + write_s else min(n, int((elapsed - lead - write_s) // self.period_s) + 1)
+            return min(work, p0 + elapsed), done, -1.0
+        cycle = write_s + self.period_s
+        k = min(int((elapsed - lead) // cycle), n - 1)
+        into = elapsed - lead - k * cycle
+        snapshot = p0 + lead + k * self.period_s
+        if into < write_s:
+            return snapshot, k, into
+        return min(work, snapshot + into - write_s), k + 1, -1.0
+
+    def _run(self) -> None:
+        """Start (or resume) computing from the kept progress."""
+        now = self.env.now
+        self._close_restart()
+        self.needs_restart = False
+        self.state, self.since = "running", now
+        self.ledger.set(self.owner, now, self.gpus, self.busy_power)
+        first, work = self._first_checkpoint(), self.work_total_s
+        self.run_writes = max(0, math.ceil((work - first) / self.period_s - 1e-9)) if first < work else 0
+        blocking = 0.0 if self.ckpt.asynchronous else self.ckpt.write_s
+        self._after(work - self.progress_s + self.run_writes * blocking, self._finish)
+
+    def _end_run(self, t_s: float) -> None:
+        """Account the running phase up to `t_s`: progress, checkpoints, power segments."""
+        progress, done, into = self._phase_state(t_s)
+        p0, t0, write_s = self.progress_s, self.since, self.ckpt.write_s
+        lead = self._first_checkpoint() - p0
+        blocking = not self.ckpt.asynchronous and write_s > 0
+        cycle = (write_s if not self.ckpt.asynchronous else 0.0) + self.period_s
+        for j in range(done):
+            snapshot = p0 + lead + j * self.period_s
+            start = t0 + lead + j * cycle
+            if blocking:
+                self.ledger.set(self.owner, start, self.gpus, self.ckpt_power)
+                self.ledger.set(self.owner, start + write_s, self.gpus, self.busy_power)
+            self.records.event(start + write_s, self.name, "checkpoint", self.gpus, f"progress_s={snapshot:.6g}")
+            self.committed_s = snapshot
+        self.checkpoints += done
+        if into >= 0:
+            self.ledger.set(self.owner, t_s - into, self.gpus, self.ckpt_power)
+        self.compute_s += progress - p0
+        if blocking:
+            self.ckpt_s += done * write_s + max(into, 0.0)
+        self.progress_s = progress
+        self.state, self.since = "stopped", t_s
+
+    def _close_restart(self) -> None:
+        if self.state == "restarting":
+            self.restart_time_s += self.env.now - self.since
+
+    # -- helpers ----------------------------------------------------------------------------
 
     def _after(self, delay_s: float, handler) -> None:
         epoch = self.epoch
         self.env.timeout(delay_s).callbacks.append(lambda _e: handler() if epoch == self.epoch else None)
 
-    def _enter(self, state: str, power) -> None:
-        """Close the running state's time and switch to `state` drawing `power` per GPU."""
-        now = self.env.now
-        spent = now - self.since
-        if self.state == "computing":
-            self.compute_s += spent
-            self.progress_s = min(self.work_total_s, self.progress_s + spent)
-        elif self.state == "writing":
-            self.ckpt_s += spent
-        elif self.state == "restarting":
-            self.restart_time_s += spent
-        self.state, self.since = state, now
-        if power is not None:
-            self.ledger.set(self.owner, now, self.gpus, power)
-
     @property
     def running(self) -> bool:
-        return self.state in ("computing", "writing", "restarting")
+        return self.state in ("running", "restarting")
 
     def expected_remaining_s(self) -> float:
         """Time still needed on the GPUs if nothing fails (for EASY backfill's reservations)."""
-        progress = self.progress_s
-        if self.state == "computing":
-            progress = min(self.work_total_s, progress + self.env.now - self.since)
-        left = self.work_total_s - progress
-        interval = self.spec.checkpoint_every_s
-        writes = 0 if self.ckpt.asynchronous or not interval else max(0, math.ceil(left / interval) - 1)
-        extra = self.restart_s if self.needs_restart and not self.running else 0.0
+        now = self.env.now
+        if self.state == "running":
+            blocking = 0.0 if self.ckpt.asynchronous else self.ckpt.write_s
+            end = self.since + self.work_total_s - self.progress_s + self.run_writes * blocking
+            return max(0.0, end - now)
+        left = self.work_total_s - self.progress_s
+        interval = self.period_s
+        writes = 0 if self.ckpt.asynchronous or math.isinf(interval) else max(0, math.ceil(left / interval) - 1)
+        extra = self.restart_s if self.needs_restart else 0.0
         if self.state == "restarting":
-            extra = max(0.0, self.restart_s - (self.env.now - self.since))
-        if self.state == "writing":
-            extra = max(0.0, self.ckpt.write_s - (self.env.now - self.since))
+            extra = max(0.0, self.restart_s - (now - self.since))
         return left + writes * self.ckpt.write_s + extra
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -132,61 +185,22 @@ class TrainingJob:
         if self.start_s is None:
             self.start_s = now
         self.records.event(now, self.name, "start", self.gpus)
-        if self.needs_restart and self.restart_s > 0:
-            self.restarts += 1
-            self.state, self.since = "queued", now
-            self._enter("restarting", self.restart_power)
-            self.records.event(now, self.name, "restart", self.gpus, f"overhead_s={self.restart_s:.6g}")
-            self._after(self.restart_s, self._compute)
+        self._resume()
+
+    def _resume(self) -> None:
+        """Pay the restart overhead after an interruption, then compute."""
+        now = self.env.now
+        if not self.needs_restart:
+            self._run()
             return
-        if self.needs_restart:
-            self.restarts += 1
-            self.records.event(now, self.name, "restart", self.gpus, "overhead_s=0")
-        self.state, self.since = "queued", now
-        self._compute()
-
-    def _compute(self) -> None:
-        self.needs_restart = False
-        self._enter("computing", self.busy_power)
-        target = min(self.work_total_s, self.next_ckpt_s)
-        self._after(target - self.progress_s, self._reached)
-
-    def _reached(self) -> None:
-        """Compute reached the end of the job or a checkpoint point."""
-        self._enter("computing", None)
-        if self.progress_s >= self.work_total_s - 1e-9 * max(1.0, self.work_total_s):
-            self.progress_s = self.work_total_s
-            self._finish()
+        self.restarts += 1
+        self.records.event(now, self.name, "restart", self.gpus, f"overhead_s={self.restart_s:.6g}")
+        if self.restart_s <= 0:
+            self._run()
             return
-        snapshot = self.progress_s
-        self.next_ckpt_s = self._next_checkpoint(snapshot)
-        write_s = self.ckpt.write_s
-        if write_s <= 0:
-            self._commit(snapshot)
-        elif self.ckpt.asynchronous:
-            if self.in_flight is None:  # one write at a time; a snapshot due during it is skipped
-                self.in_flight = snapshot
-                self._after(write_s, self._async_done)
-        else:
-            self._enter("writing", self.ckpt_power)
-            self._after(write_s, lambda: self._blocking_done(snapshot))
-            return
-        target = min(self.work_total_s, self.next_ckpt_s)
-        self._after(target - self.progress_s, self._reached)
-
-    def _commit(self, snapshot: float) -> None:
-        self.committed_s = snapshot
-        self.checkpoints += 1
-        self.records.event(self.env.now, self.name, "checkpoint", self.gpus, f"progress_s={snapshot:.6g}")
-
-    def _blocking_done(self, snapshot: float) -> None:
-        self._commit(snapshot)
-        self._compute()
-
-    def _async_done(self) -> None:
-        assert self.in_flight is not None
-        self._commit(self.in_flight)
-        self.in_flight = None
+        self.state, self.since = "restarting", now
+        self.ledger.set(self.owner, now, self.gpus, self.restart_power)
+        self._after(self.restart_s, self._run)
 
     def _release(self) -> None:
         now = self.env.now
@@ -197,6 +211,8 @@ class TrainingJob:
         self.cluster.free_holder(self, self.gpus)
 
     def _finish(self) -> None:
+        self._end_run(self.env.now)
+        self.progress_s = self.work_total_s
         self.state = "done"
         self.end_s = self.env.now
         self.epoch += 1
@@ -205,30 +221,41 @@ class TrainingJob:
         assert self.scheduler is not None
         self.scheduler.finished(self)
 
-    def interrupt(self, event: str, detail: str = "") -> None:
-        """Stop now (a failure of its hardware, or a preemption); back to the queue."""
-        self._enter("stopped", None)
+    def _lose(self, event: str, detail: str) -> None:
+        """Stop computing now; the progress since the last durable checkpoint is lost."""
+        now = self.env.now
+        if self.state == "running":
+            self._end_run(now)
+        self._close_restart()
         lost = self.progress_s - self.committed_s
         self.lost_s += lost
         self.progress_s = self.committed_s
-        self.next_ckpt_s = self._next_checkpoint(self.committed_s)
-        self.in_flight = None
         self.epoch += 1
         self.needs_restart = True
         if event == "failure":
             self.failures += 1
         else:
             self.preemptions += 1
+        text = f"lost_work_s={lost:.6g}" + (f" {detail}" if detail else "")
+        self.records.event(now, self.name, event, self.gpus, text)
+
+    def interrupt(self, event: str, detail: str = "") -> None:
+        """Stop now (a failure of its hardware, or a preemption); the GPUs go back."""
+        self._lose(event, detail)
         self._release()
         self.state = "queued"
-        text = f"lost_work_s={lost:.6g}" + (f" {detail}" if detail else "")
-        self.records.event(self.env.now, self.name, event, self.gpus, text)
+
+    def restart_in_place(self, detail: str) -> None:
+        """A failure whose node was replaced at once from free GPUs: restart on the new set."""
+        self._lose("failure", detail)
+        self._resume()
 
     def close(self, end_s: float) -> None:
         """The run ends at `end_s` (horizon): count the time of the state it is in."""
-        if self.running:
-            self._enter("closed", None)
-            assert self.held_since is not None
+        if self.state == "running":
+            self._end_run(end_s)
+        self._close_restart()
+        if self.held_since is not None:
             self.held_s += end_s - self.held_since
             self.held_since = None
 

@@ -86,13 +86,14 @@ def _owner_energy(power: pd.DataFrame, owners: list[str]) -> pd.DataFrame:
 def build_summary(resolved: ResolvedScenario, records: Records, power: pd.DataFrame) -> pd.DataFrame:
     site, cluster = resolved.site, resolved.cluster
     energy = _owner_energy(power, records.owners)
+    energy_rows = energy.to_dict("index")
     pue = site.facility.pue
     jobs = {row["workload"]: row for row in records.jobs}
     rows = []
     pools = [o for o in (IDLE_OWNER, FAILED_OWNER) if o in records.owners]
     ordered = [o for o in records.owners if o not in pools] + pools
     for owner in ordered:
-        e = energy.loc[owner]
+        e = energy_rows[owner]
         job = jobs.get(owner)
         if job is not None:
             start, end = job["start_s"], job["end_s"]
@@ -177,7 +178,9 @@ def build_timeseries(resolved: ResolvedScenario, records: Records, power: pd.Dat
     )
 
 
-def build_cluster(resolved: ResolvedScenario, records: Records, summary: pd.DataFrame) -> pd.DataFrame:
+def build_cluster(
+    resolved: ResolvedScenario, records: Records, summary: pd.DataFrame, events: pd.DataFrame
+) -> pd.DataFrame:
     """One row of cluster operations: utilization, fragmentation, and where the energy went.
 
     `lost_work_energy_kwh`, `checkpoint_energy_kwh` and `restart_energy_kwh` are breakdowns of
@@ -200,7 +203,7 @@ def build_cluster(resolved: ResolvedScenario, records: Records, summary: pd.Data
         )
     else:
         busy_gpu_h = useful_gpu_h = 0.0
-    events = records.events_frame()["event"]
+    events = events["event"]
     waited = records.cluster.get("idle_while_waiting_gpu_hours", 0.0)
     ratio = (lambda x: x / total_gpu_h) if total_gpu_h > 0 else (lambda x: np.nan)
     row = {
@@ -236,13 +239,14 @@ def build_result(
 ) -> Result:
     power = records.power_frame()
     summary = build_summary(resolved, records, power)
+    events = records.events_frame()
     return Result(
         scenario_name=resolved.scenario.name,
         summary=summary,
         timeseries=build_timeseries(resolved, records, power),
         jobs=pd.DataFrame(records.jobs),
-        events=records.events_frame(),
+        events=events,
         power=power,
         metadata=metadata or {},
-        cluster=build_cluster(resolved, records, summary),
+        cluster=build_cluster(resolved, records, summary, events),
     )

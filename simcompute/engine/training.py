@@ -95,7 +95,11 @@ class TrainingJob:
         if n == 0 or elapsed < lead:
             return min(work, p0 + elapsed), 0, -1.0
         if self.ckpt.asynchronous:
-            done = 0 if elapsed < lead + write_s else min(n, int((elapsed - lead - write_s) // self.period_s) + 1)
+            done = (
+                0
+                if elapsed < lead + write_s
+                else min(n, int((elapsed - lead - write_s) // self.period_s) + 1)
+            )
             return min(work, p0 + elapsed), done, -1.0
         cycle = write_s + self.period_s
         k = min(int((elapsed - lead) // cycle), n - 1)
@@ -124,14 +128,16 @@ class TrainingJob:
         lead = self._first_checkpoint() - p0
         blocking = not self.ckpt.asynchronous and write_s > 0
         cycle = (write_s if not self.ckpt.asynchronous else 0.0) + self.period_s
-        for j in range(done):
-            snapshot = p0 + lead + j * self.period_s
-            start = t0 + lead + j * cycle
-            if blocking:
-                self.ledger.set(self.owner, start, self.gpus, self.ckpt_power)
-                self.ledger.set(self.owner, start + write_s, self.gpus, self.busy_power)
-            self.records.event(start + write_s, self.name, "checkpoint", self.gpus, f"progress_s={snapshot:.6g}")
-            self.committed_s = snapshot
+        starts = [t0 + lead + j * cycle for j in range(done)]
+        if blocking:
+            self.ledger.windows(self.owner, starts, write_s, self.gpus, self.ckpt_power, self.busy_power)
+        event, name, gpus = self.records.event, self.name, self.gpus
+        for j, start in enumerate(starts):
+            event(
+                start + write_s, name, "checkpoint", gpus, f"progress_s={p0 + lead + j * self.period_s:.6g}"
+            )
+        if done:
+            self.committed_s = p0 + lead + (done - 1) * self.period_s
         self.checkpoints += done
         if into >= 0:
             self.ledger.set(self.owner, t_s - into, self.gpus, self.ckpt_power)
@@ -164,7 +170,9 @@ class TrainingJob:
             return max(0.0, end - now)
         left = self.work_total_s - self.progress_s
         interval = self.period_s
-        writes = 0 if self.ckpt.asynchronous or math.isinf(interval) else max(0, math.ceil(left / interval) - 1)
+        writes = (
+            0 if self.ckpt.asynchronous or math.isinf(interval) else max(0, math.ceil(left / interval) - 1)
+        )
         extra = self.restart_s if self.needs_restart else 0.0
         if self.state == "restarting":
             extra = max(0.0, self.restart_s - (now - self.since))

@@ -77,3 +77,13 @@ def test_a_scenario_needs_workloads_or_a_trace(scenario_dict):
     scenario_dict["workloads"] = []
     with pytest.raises(ConfigError, match="workloads"):
         sc.run(scenario_dict)
+
+
+def test_bundled_shared_cluster_scenario():
+    from tests.conftest import SCENARIOS
+
+    result = sc.run(SCENARIOS / "shared-cluster.yaml")
+    cluster = result.cluster.iloc[0]
+    pools = result.summary.set_index("workload").loc[["idle", "failed"], "it_energy_kwh"].sum()
+    assert cluster["jobs_energy_kwh"] + pools == pytest.approx(result.total("it_energy_kwh"), rel=1e-12)
+    assert cluster["jobs"] == 10 and 0 < cluster["utilization"] < 1

@@ -24,6 +24,7 @@ class Records:
     events: list[tuple[Any, ...]] = field(default_factory=list)
     jobs: list[dict[str, Any]] = field(default_factory=list)
     end_s: float = 0.0
+    cluster: dict[str, Any] = field(default_factory=dict)
 
     def event(self, t_s: float, workload: str, event: str, gpus: int = 0, detail: str = "") -> None:
         self.events.append((t_s, workload, event, gpus, detail))

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simcompute.engine.cluster import IDLE_OWNER
+from simcompute.engine.cluster import FAILED_OWNER, IDLE_OWNER
 from simcompute.integrate import default_interval, interval_edges, interval_means
 from simcompute.power.accounting import Accounting, account
 from simcompute.records import Records
@@ -39,8 +39,9 @@ class Result:
     power: pd.DataFrame
     requests: pd.DataFrame = field(default_factory=pd.DataFrame)
     metadata: dict[str, Any] = field(default_factory=dict)
+    cluster: pd.DataFrame = field(default_factory=pd.DataFrame)
 
-    TABLES = ("summary", "timeseries", "jobs", "requests", "events", "power")
+    TABLES = ("summary", "timeseries", "jobs", "requests", "events", "power", "cluster")
 
     def total(self, column: str) -> float:
         """A column of the summary's `total` row."""
@@ -89,13 +90,15 @@ def build_summary(
 ) -> pd.DataFrame:
     site, cluster = resolved.site, resolved.cluster
     energy = _owner_energy(power, records.owners)
+    energy_rows = energy.to_dict("index")
     acc = acc or account(site, power, records.owners, records.end_s)
     by_owner = {name: i for i, name in enumerate(acc.owners)}
     jobs = {row["workload"]: row for row in records.jobs}
     rows = []
-    ordered = [o for o in records.owners if o != IDLE_OWNER] + [IDLE_OWNER]
+    pools = [o for o in (IDLE_OWNER, FAILED_OWNER) if o in records.owners]
+    ordered = [o for o in records.owners if o not in pools] + pools
     for owner in ordered:
-        e = energy.loc[owner]
+        e = energy_rows[owner]
         job = jobs.get(owner)
         if job is not None:
             start, end = job["start_s"], job["end_s"]
@@ -110,8 +113,8 @@ def build_summary(
                 "mfu": job["mfu"],
                 "completed": job["completed"],
             }
-        else:  # the idle pool
-            row = {"workload": owner, "kind": IDLE_OWNER, "gpus": np.nan, "start_s": 0.0,
+        else:  # the idle pool, or GPUs on failed nodes
+            row = {"workload": owner, "kind": owner, "gpus": np.nan, "start_s": 0.0,
                    "end_s": records.end_s, "wall_time_s": records.end_s, "tokens": np.nan,
                    "mfu": np.nan, "completed": np.nan}  # fmt: skip
         row["gpu_hours"] = e["gpu_s"] / 3600.0
@@ -168,7 +171,7 @@ def build_timeseries(
     end = records.end_s
     interval = resolved.scenario.output.timeseries_interval or default_interval(end)
     edges = interval_edges(end, interval) if end > 0 else np.array([0.0, 0.0])
-    busy = power["owner"].astype(str) != IDLE_OWNER
+    busy = ~power["owner"].astype(str).isin([IDLE_OWNER, FAILED_OWNER])
     components = np.column_stack(
         [
             power["gpu_power_w"].to_numpy(),
@@ -223,6 +226,62 @@ def capacity_report(resolved: ResolvedScenario, acc: Accounting, end_s: float) -
     }
 
 
+def build_cluster(
+    resolved: ResolvedScenario, records: Records, summary: pd.DataFrame, events: pd.DataFrame
+) -> pd.DataFrame:
+    """One row of cluster operations: utilization, fragmentation, and where the energy went.
+
+    `lost_work_energy_kwh`, `checkpoint_energy_kwh` and `restart_energy_kwh` are breakdowns of
+    the jobs' energy (already in `jobs_energy_kwh`), not additions to the total.
+    """
+    rows = summary.set_index("workload")
+    total_gpu_h = resolved.cluster.total_gpus * records.end_s / 3600.0
+    jobs = pd.DataFrame(records.jobs)
+
+    def pool(name: str, column: str) -> float:
+        return float(rows.loc[name, column]) if name in rows.index else 0.0
+
+    def jobs_sum(column: str) -> float:
+        return float(jobs[column].sum()) if len(jobs) else 0.0
+
+    if len(jobs):
+        busy_gpu_h = float((jobs["run_time_s"] * jobs["gpus"]).sum()) / 3600.0
+        useful_gpu_h = float((jobs["compute_time_s"] * jobs["gpus"]).sum()) / 3600.0 - jobs_sum(
+            "lost_work_gpu_hours"
+        )
+    else:
+        busy_gpu_h = useful_gpu_h = 0.0
+    events = events["event"]
+    waited = records.cluster.get("idle_while_waiting_gpu_hours", 0.0)
+    ratio = (lambda x: x / total_gpu_h) if total_gpu_h > 0 else (lambda x: np.nan)
+    row = {
+        "nodes": resolved.cluster.nodes,
+        "gpus": resolved.cluster.total_gpus,
+        "duration_s": records.end_s,
+        "jobs": len(jobs),
+        "jobs_completed": int(jobs["completed"].sum()) if len(jobs) else 0,
+        "mean_queue_wait_s": float(jobs["queue_wait_s"].mean()) if len(jobs) else np.nan,
+        "utilization": ratio(busy_gpu_h),
+        "useful_utilization": ratio(useful_gpu_h),
+        "fragmentation": ratio(waited),
+        "idle_gpu_hours": pool(IDLE_OWNER, "gpu_hours"),
+        "failed_gpu_hours": pool(FAILED_OWNER, "gpu_hours"),
+        "idle_while_waiting_gpu_hours": waited,
+        "node_failures": int((events == "node_failure").sum()),
+        "job_interruptions": int((events == "failure").sum()),
+        "preemptions": int((events == "preemption").sum()),
+        "it_energy_kwh": float(rows.loc["total", "it_energy_kwh"]),
+        "jobs_energy_kwh": float(rows.loc[jobs["workload"], "it_energy_kwh"].sum()) if len(jobs) else 0.0,
+        "idle_energy_kwh": pool(IDLE_OWNER, "it_energy_kwh"),
+        "failed_energy_kwh": pool(FAILED_OWNER, "it_energy_kwh"),
+        "lost_work_energy_kwh": jobs_sum("lost_work_energy_kwh"),
+        "checkpoint_energy_kwh": jobs_sum("checkpoint_energy_kwh"),
+        "restart_energy_kwh": jobs_sum("restart_energy_kwh"),
+        "lost_work_gpu_hours": jobs_sum("lost_work_gpu_hours"),
+    }
+    return pd.DataFrame([row])
+
+
 def build_result(
     resolved: ResolvedScenario, records: Records, metadata: dict[str, Any] | None = None
 ) -> Result:
@@ -230,12 +289,15 @@ def build_result(
     acc = account(resolved.site, power, records.owners, records.end_s)
     metadata = dict(metadata or {})
     metadata.update(capacity_report(resolved, acc, records.end_s))
+    summary = build_summary(resolved, records, power, acc)
+    events = records.events_frame()
     return Result(
         scenario_name=resolved.scenario.name,
-        summary=build_summary(resolved, records, power, acc),
+        summary=summary,
         timeseries=build_timeseries(resolved, records, power, acc),
         jobs=pd.DataFrame(records.jobs),
-        events=records.events_frame(),
+        events=events,
         power=power,
         metadata=metadata,
+        cluster=build_cluster(resolved, records, summary, events),
     )

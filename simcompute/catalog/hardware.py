@@ -86,6 +86,7 @@ class Accelerator(_Record):
 
 
 class Generation(_Record):
+    typical_mfu: float = Field(gt=0, le=1, description="only for FLOPs-only jobs without an architecture")
     gemm_efficiency_max: float = Field(gt=0, le=1)
     memory_efficiency: float = Field(gt=0, le=1)
     training_activity: float = Field(ge=0, le=1)

@@ -114,10 +114,25 @@ def scenario_from_dict(data: Any, base_dir: Path | None = None, source: str | No
         candidate = Path(calibration)
         if not candidate.is_absolute() and not candidate.exists():
             data["calibration"] = str(base_dir / candidate)
+    data = _resolve_trace_path(data, base_dir)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         raise format_validation_error(exc, source) from None
+
+
+def _resolve_trace_path(data: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:
+    """`scheduling.jobs` (a trace path) is relative to the scenario file's folder."""
+    scheduling = data.get("scheduling")
+    if base_dir is None or not isinstance(scheduling, Mapping):
+        return data
+    jobs = scheduling.get("jobs")
+    path = jobs.get("path") if isinstance(jobs, Mapping) else jobs
+    if not isinstance(path, str) or Path(path).is_absolute() or Path(path).exists():
+        return data
+    resolved = str(base_dir / path)
+    jobs = dict(jobs, path=resolved) if isinstance(jobs, Mapping) else resolved
+    return dict(data, scheduling=dict(scheduling, jobs=jobs))
 
 
 def load_scenario(source: str | Path | Mapping[str, Any] | Scenario) -> Scenario:

@@ -6,17 +6,10 @@ from pydantic import Field, model_validator
 
 from simcompute.config.base import Duration, Strict, field_error
 from simcompute.config.cluster import ClusterConfig
+from simcompute.config.failures import FailuresConfig
+from simcompute.config.scheduling import SchedulingConfig
 from simcompute.config.site import SiteConfig
 from simcompute.config.workloads import Workload
-
-
-class FailuresConfig(Strict):
-    """Random hardware failures that interrupt training jobs."""
-
-    gpu_mtbf_h: float = Field(gt=0, description="mean time between failures of one GPU, hours")
-    restart_overhead: Duration = Field(
-        default=600.0, description="time from a failure until training resumes (assumption)"
-    )
 
 
 class OutputConfig(Strict):
@@ -36,11 +29,14 @@ class Scenario(Strict):
     cluster: ClusterConfig
     calibration: str | None = None
     failures: FailuresConfig | None = None
+    scheduling: SchedulingConfig = SchedulingConfig()
     output: OutputConfig = OutputConfig()
-    workloads: list[Workload] = Field(min_length=1)
+    workloads: list[Workload] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:
+        if not self.workloads and self.scheduling.jobs is None:
+            raise field_error("workloads", "list at least one workload, or a job trace in scheduling.jobs")
         seen: set[str] = set()
         for i, w in enumerate(self.workloads):
             if w.name in seen:

@@ -83,6 +83,8 @@ class TrainingWorkload(Strict):
             return {"auto": True}
         return v
 
+    priority: int = Field(default=0, description="higher runs first under scheduling.policy: priority")
+
     @model_validator(mode="after")
     def _check_layout(self) -> TrainingWorkload:
         p = self.parallelism
@@ -105,8 +107,12 @@ class TrainingWorkload(Strict):
             )
         seqs = self.sequences_per_step
         if seqs % dp:
+            below, above = max(dp, seqs // dp * dp), -(-seqs // dp) * dp
             raise field_error(
-                "parallelism.dp", f"dp = {dp} does not divide the global batch of {seqs} sequences"
+                "parallelism.dp",
+                f"dp = {dp} does not divide the global batch of {seqs} sequences; set "
+                f"global_batch_tokens to {below * self.seq_len} ({below} sequences) or "
+                f"{above * self.seq_len} ({above})",
             )
         if (seqs // dp) % p.microbatch_size:
             raise field_error(

@@ -33,6 +33,32 @@ class PowerLedger:
             gpus * per_gpu.network_w,
         )
 
+    def windows(
+        self,
+        owner: int,
+        starts: list[float],
+        duration_s: float,
+        gpus: int,
+        window: SlotPower,
+        base: SlotPower,
+    ) -> None:
+        """`owner` draws `window` during [s, s + duration_s) for each start s (sorted, apart by
+        more than `duration_s`) and `base` between and after them: the segments of alternating
+        `set` calls, written in one go (checkpoint writes of a periodic training phase)."""
+        if not starts or duration_s <= 0:
+            return
+        self._close(owner, starts[0])
+        append = self._records.power.append
+        window_w = (gpus * window.gpu_w, gpus * window.host_w, gpus * window.network_w)
+        base_w = (gpus * base.gpu_w, gpus * base.host_w, gpus * base.network_w)
+        end = starts[0] + duration_s
+        for i, start in enumerate(starts):
+            if i:
+                append((owner, end, start, gpus, *base_w))
+            end = start + duration_s
+            append((owner, start, end, gpus, *window_w))
+        self._state[owner] = (end, gpus, *base_w)
+
     def _close(self, owner: int, t_s: float) -> None:
         t0, gpus, gpu_w, host_w, net_w = self._state[owner]
         if t_s > t0 and gpus > 0:

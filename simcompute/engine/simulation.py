@@ -5,37 +5,73 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from simcompute.engine.cluster import Cluster
+from simcompute.engine.checkpoint import CheckpointPlan, checkpoint_bytes, write_time_s, young_daly_interval_s
+from simcompute.engine.cluster import NO_POWER, Cluster
+from simcompute.engine.failures import FailureModel, FailureProcess
 from simcompute.engine.ledger import PowerLedger
+from simcompute.engine.scheduler import Scheduler
 from simcompute.engine.training import TrainingJob
 from simcompute.records import Records
 from simcompute.resolve import ResolvedScenario
 
+FAILURES_SPAWN_KEY = 0xFA11
+"""Spawn key of the failure processes' seed (`SeedSequence(seed, spawn_key=(key,))`), apart
+from the per-workload children `SeedSequence(seed).spawn(n)` (keys 0 .. n-1)."""
+
 
 def simulate(resolved: ResolvedScenario) -> Records:
-    """Simulate until every workload is done, or until the horizon if one is set.
+    """Simulate until every training job is done, or until the horizon if one is set.
 
-    Randomness comes from one `SeedSequence(seed)`, with a child stream per workload, so a
-    workload's random draws do not depend on the others.
+    Randomness comes from `SeedSequence(seed)`: children `spawn(n)` are the workloads' streams;
+    hardware failures draw from their own child (`FAILURES_SPAWN_KEY`), so the failure history
+    does not depend on the jobs, and two policies see the same failures.
     """
     scenario = resolved.scenario
     env = simpy.Environment()
     records = Records()
     ledger = PowerLedger(records)
-    cluster = Cluster(env, resolved.cluster, ledger)
-    streams = np.random.SeedSequence(scenario.seed).spawn(len(scenario.workloads))
-    jobs = [
-        TrainingJob(
-            env, spec, cluster, ledger, records, np.random.default_rng(streams[spec.index]), scenario.failures
+    failures_cfg, sched_cfg = scenario.failures, scenario.scheduling
+    spec = resolved.cluster
+    failed_power = None
+    if failures_cfg is not None:
+        failed_power = spec.slot_power.idle if failures_cfg.failed_power == "idle" else NO_POWER
+    cluster = Cluster(env, spec, ledger, placement=sched_cfg.placement, failed_power=failed_power)
+    scheduler = Scheduler(env, cluster, records, sched_cfg.policy, sched_cfg.backfill_depth)
+    model = FailureModel(failures_cfg, spec.nodes, spec.node.gpus_per_node) if failures_cfg else None
+    restart_s = failures_cfg.restart_overhead if failures_cfg else 0.0
+    jobs = []
+    for seq, job_spec in enumerate(resolved.cluster_jobs):
+        size = checkpoint_bytes(job_spec.model, sched_cfg.checkpoint_bytes_per_param)
+        write_s = write_time_s(size, sched_cfg.storage_bandwidth_gbps) if job_spec.checkpoint_every_s else 0.0
+        plan = CheckpointPlan(job_spec.checkpoint_every_s, size, write_s, sched_cfg.checkpoint_async)
+        mtbf_s = model.job_mtbf_s(cluster.nodes_for(job_spec.gpus)) if model else float("inf")
+        job = TrainingJob(
+            env,
+            job_spec,
+            seq,
+            cluster,
+            ledger,
+            records,
+            plan,
+            restart_s,
+            young_daly_interval_s(write_s, mtbf_s),
         )
-        for spec in resolved.jobs
-    ]
+        scheduler.add(job)
+        jobs.append(job)
+    if model is not None and jobs:
+        seed = np.random.SeedSequence(scenario.seed, spawn_key=(FAILURES_SPAWN_KEY,))
+        scheduler.failures = FailureProcess(env, model, seed, scheduler.node_failed)
     if scenario.horizon is not None:
         env.run(until=scenario.horizon)
+    elif jobs:
+        env.run(until=scheduler.done)
     else:
         env.run()
     end_s = float(env.now)
+    for job in jobs:
+        job.close(end_s)
     ledger.close_all(end_s)
     records.end_s = end_s
     records.jobs = [job.row(end_s) for job in jobs]
+    records.cluster = cluster.summary(end_s)
     return records

@@ -1,144 +1,334 @@
-"""A training job as a SimPy process: few events per phase change, never one per step.
+"""A training job on the shared cluster: a few events per phase change, never one per step.
 
-The job waits for its GPUs (gang scheduling), then computes; it records a checkpoint every
-`checkpoint_every` of progress, and on a random GPU failure it loses the work since the last
-checkpoint, holds its GPUs at idle power during the restart, and carries on.
+Lifecycle: submitted -> queued -> (restart overhead, after an interruption) -> computing,
+with checkpoints every `interval` of compute progress -> finished. A blocking checkpoint
+holds the GPUs at `CHECKPOINT_ACTIVITY` while it is written; an asynchronous one lets
+training go on and becomes durable `write_s` later. A failure of its hardware or a
+preemption stops the job: the progress since the last durable checkpoint is lost (it will be
+recomputed), the GPUs go back, and the job waits in the queue again.
+
+The job's SimPy callbacks carry its `epoch`; an interruption bumps it, so callbacks of the
+cut-short phase do nothing when they fire.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import simpy
 
-from simcompute.config import FailuresConfig
+from simcompute.engine.checkpoint import CHECKPOINT_ACTIVITY, RESTART_ACTIVITY, CheckpointPlan
 from simcompute.engine.cluster import Cluster
 from simcompute.engine.ledger import PowerLedger
 from simcompute.records import Records
-from simcompute.resolve import TrainingJobSpec
+from simcompute.resolve import ClusterJobSpec
+
+if TYPE_CHECKING:
+    from simcompute.engine.scheduler import Scheduler
+
+J_PER_KWH = 3.6e6
 
 
 class TrainingJob:
-    """State and process of one training workload."""
+    """State and event handlers of one training job."""
 
     def __init__(
         self,
         env: simpy.Environment,
-        spec: TrainingJobSpec,
+        spec: ClusterJobSpec,
+        seq: int,
         cluster: Cluster,
         ledger: PowerLedger,
         records: Records,
-        rng: np.random.Generator,
-        failures: FailuresConfig | None,
+        checkpoint: CheckpointPlan,
+        restart_s: float,
+        young_daly_s: float,
     ):
-        self.env, self.spec, self.cluster, self.ledger, self.records = env, spec, cluster, ledger, records
-        self.rng = rng
+        self.env, self.spec, self.seq = env, spec, seq
+        self.cluster, self.ledger, self.records = cluster, ledger, records
+        self.name, self.gpus, self.priority = spec.name, spec.gpus, spec.priority
         self.owner = ledger.add_owner(spec.name)
-        self.gpus = spec.config.gpus
-        self.step_time_s = spec.estimate.step_time_s
-        self.work_total_s = spec.n_steps * self.step_time_s
-        self.failure_rate_per_s = self.gpus / (failures.gpu_mtbf_h * 3600.0) if failures else 0.0
-        self.restart_s = failures.restart_overhead if failures else 0.0
+        self.ckpt = checkpoint
+        self.restart_s = restart_s
+        self.young_daly_s = young_daly_s
         slot = cluster.spec.slot_power
-        self.busy_power = slot.at(spec.estimate.mean_activity)
-        self.held_idle_power = slot.idle
-        self.work_done_s = 0.0
-        self.checkpointed_s = 0.0
-        self.computing_since: float | None = None
+        self.busy_power = slot.at(spec.activity)
+        self.ckpt_power = slot.at(CHECKPOINT_ACTIVITY)
+        self.restart_power = slot.at(RESTART_ACTIVITY)
+        self.scheduler: Scheduler | None = None
+        self.work_total_s = spec.work_s
+        interval = spec.checkpoint_every_s
+        write_s = checkpoint.write_s
+        # Async: a snapshot due while the previous one is still being written is skipped.
+        skip = math.ceil(write_s / interval - 1e-9) if interval and checkpoint.asynchronous else 1
+        self.period_s = interval * max(1, skip) if interval else math.inf
+        self.progress_s = 0.0  # compute progress kept (at the start of the running phase)
+        self.committed_s = 0.0  # progress saved in the last durable checkpoint
+        self.state = "pending"
+        self.since = 0.0  # start of the current state
+        self.epoch = 0
+        self.needs_restart = False
         self.start_s: float | None = None
         self.end_s: float | None = None
-        self.failures = 0
-        self.lost_work_s = 0.0
-        self.checkpoints = 0
-        self.process = env.process(self._run())
+        self.held_since: float | None = None
+        self.held_s = self.compute_s = self.ckpt_s = self.restart_time_s = self.lost_s = 0.0
+        self.failures = self.preemptions = self.restarts = self.checkpoints = 0
+        self.run_writes = 0
+        env.timeout(spec.submit_s).callbacks.append(self._submit)
 
-    def _run(self):
-        env, name = self.env, self.spec.name
-        submit = self.spec.config.submit_at
-        if submit > 0:
-            yield env.timeout(submit)
-        self.records.event(env.now, name, "submit", self.gpus)
-        yield self.cluster.acquire(self.gpus)
-        self.start_s = env.now
-        self.records.event(env.now, name, "start", self.gpus)
-        self.ledger.set(self.owner, env.now, self.gpus, self.busy_power)
-        interval = self.spec.config.checkpoint_every
-        while self.work_done_s < self.work_total_s:
-            next_ckpt = self.checkpointed_s + interval if interval else math.inf
-            target = min(self.work_total_s, next_ckpt)
-            segment = target - self.work_done_s
-            to_failure = (
-                self.rng.exponential(1.0 / self.failure_rate_per_s) if self.failure_rate_per_s else math.inf
+    # -- the running phase in closed form ---------------------------------------------------
+    # From its start (time t0, progress p0) the job alternates compute and checkpoints with a
+    # fixed period, so its state at any time follows in closed form: one SimPy event (its
+    # finish) per running phase; checkpoint rows and power segments are written when the
+    # phase ends (finish, interruption or horizon), in time order.
+
+    def _first_checkpoint(self) -> float:
+        return self.committed_s + self.period_s
+
+    def _phase_state(self, t_s: float) -> tuple[float, int, float]:
+        """(progress, checkpoints completed, time into an unfinished blocking write or -1)."""
+        elapsed = t_s - self.since
+        p0, work, n = self.progress_s, self.work_total_s, self.run_writes
+        lead = self._first_checkpoint() - p0
+        write_s = self.ckpt.write_s
+        if n == 0 or elapsed < lead:
+            return min(work, p0 + elapsed), 0, -1.0
+        if self.ckpt.asynchronous:
+            done = (
+                0
+                if elapsed < lead + write_s
+                else min(n, int((elapsed - lead - write_s) // self.period_s) + 1)
             )
-            self.computing_since = env.now
-            if to_failure < segment:
-                yield env.timeout(to_failure)
-                yield from self._fail(self.work_done_s + to_failure)
-                continue
-            yield env.timeout(segment)
-            self.computing_since = None
-            self.work_done_s = target
-            if target < self.work_total_s:
-                self.checkpointed_s = target
-                self.checkpoints += 1
-                self.records.event(env.now, name, "checkpoint", self.gpus, f"progress_s={target:.6g}")
-        self.end_s = env.now
-        self.ledger.set(self.owner, env.now, 0, self.busy_power)
-        self.cluster.release(self.gpus)
-        self.records.event(env.now, name, "finish", self.gpus)
+            return min(work, p0 + elapsed), done, -1.0
+        cycle = write_s + self.period_s
+        k = min(int((elapsed - lead) // cycle), n - 1)
+        into = elapsed - lead - k * cycle
+        snapshot = p0 + lead + k * self.period_s
+        if into < write_s:
+            return snapshot, k, into
+        return min(work, snapshot + into - write_s), k + 1, -1.0
 
-    def _fail(self, progress_s: float):
-        env = self.env
-        self.computing_since = None
-        self.failures += 1
-        lost = progress_s - self.checkpointed_s
-        self.lost_work_s += lost
-        self.work_done_s = self.checkpointed_s
-        self.records.event(env.now, self.spec.name, "failure", self.gpus, f"lost_work_s={lost:.6g}")
-        self.ledger.set(self.owner, env.now, self.gpus, self.held_idle_power)
-        yield env.timeout(self.restart_s)
-        self.ledger.set(self.owner, env.now, self.gpus, self.busy_power)
-        self.records.event(env.now, self.spec.name, "restart", self.gpus)
+    def _run(self) -> None:
+        """Start (or resume) computing from the kept progress."""
+        now = self.env.now
+        self._close_restart()
+        self.needs_restart = False
+        self.state, self.since = "running", now
+        self.ledger.set(self.owner, now, self.gpus, self.busy_power)
+        first, work = self._first_checkpoint(), self.work_total_s
+        self.run_writes = max(0, math.ceil((work - first) / self.period_s - 1e-9)) if first < work else 0
+        blocking = 0.0 if self.ckpt.asynchronous else self.ckpt.write_s
+        self._after(work - self.progress_s + self.run_writes * blocking, self._finish)
 
-    def progress_at(self, t_s: float) -> float:
-        """Compute-seconds of progress kept at `t_s` (counts a segment cut by the horizon)."""
-        running = t_s - self.computing_since if self.computing_since is not None else 0.0
-        return min(self.work_total_s, self.work_done_s + running)
+    def _end_run(self, t_s: float) -> None:
+        """Account the running phase up to `t_s`: progress, checkpoints, power segments."""
+        progress, done, into = self._phase_state(t_s)
+        p0, t0, write_s = self.progress_s, self.since, self.ckpt.write_s
+        lead = self._first_checkpoint() - p0
+        blocking = not self.ckpt.asynchronous and write_s > 0
+        cycle = (write_s if not self.ckpt.asynchronous else 0.0) + self.period_s
+        starts = [t0 + lead + j * cycle for j in range(done)]
+        if blocking:
+            self.ledger.windows(self.owner, starts, write_s, self.gpus, self.ckpt_power, self.busy_power)
+        event, name, gpus = self.records.event, self.name, self.gpus
+        for j, start in enumerate(starts):
+            event(
+                start + write_s, name, "checkpoint", gpus, f"progress_s={p0 + lead + j * self.period_s:.6g}"
+            )
+        if done:
+            self.committed_s = p0 + lead + (done - 1) * self.period_s
+        self.checkpoints += done
+        if into >= 0:
+            self.ledger.set(self.owner, t_s - into, self.gpus, self.ckpt_power)
+        self.compute_s += progress - p0
+        if blocking:
+            self.ckpt_s += done * write_s + max(into, 0.0)
+        self.progress_s = progress
+        self.state, self.since = "stopped", t_s
+
+    def _close_restart(self) -> None:
+        if self.state == "restarting":
+            self.restart_time_s += self.env.now - self.since
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _after(self, delay_s: float, handler) -> None:
+        epoch = self.epoch
+        self.env.timeout(delay_s).callbacks.append(lambda _e: handler() if epoch == self.epoch else None)
+
+    @property
+    def running(self) -> bool:
+        return self.state in ("running", "restarting")
+
+    def expected_remaining_s(self) -> float:
+        """Time still needed on the GPUs if nothing fails (for EASY backfill's reservations)."""
+        now = self.env.now
+        if self.state == "running":
+            blocking = 0.0 if self.ckpt.asynchronous else self.ckpt.write_s
+            end = self.since + self.work_total_s - self.progress_s + self.run_writes * blocking
+            return max(0.0, end - now)
+        left = self.work_total_s - self.progress_s
+        interval = self.period_s
+        writes = (
+            0 if self.ckpt.asynchronous or math.isinf(interval) else max(0, math.ceil(left / interval) - 1)
+        )
+        extra = self.restart_s if self.needs_restart else 0.0
+        if self.state == "restarting":
+            extra = max(0.0, self.restart_s - (now - self.since))
+        return left + writes * self.ckpt.write_s + extra
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def _submit(self, _event: Any) -> None:
+        self.records.event(self.env.now, self.name, "submit", self.gpus)
+        self.state = "queued"
+        assert self.scheduler is not None
+        self.scheduler.submit(self)
+
+    def start(self) -> None:
+        """The scheduler placed the job on GPUs (all of them: gang scheduling)."""
+        now = self.env.now
+        self.held_since = now
+        if self.start_s is None:
+            self.start_s = now
+        self.records.event(now, self.name, "start", self.gpus)
+        self._resume()
+
+    def _resume(self) -> None:
+        """Pay the restart overhead after an interruption, then compute."""
+        now = self.env.now
+        if not self.needs_restart:
+            self._run()
+            return
+        self.restarts += 1
+        self.records.event(now, self.name, "restart", self.gpus, f"overhead_s={self.restart_s:.6g}")
+        if self.restart_s <= 0:
+            self._run()
+            return
+        self.state, self.since = "restarting", now
+        self.ledger.set(self.owner, now, self.gpus, self.restart_power)
+        self._after(self.restart_s, self._run)
+
+    def _release(self) -> None:
+        now = self.env.now
+        self.ledger.set(self.owner, now, 0, self.busy_power)
+        assert self.held_since is not None
+        self.held_s += now - self.held_since
+        self.held_since = None
+        self.cluster.free_holder(self, self.gpus)
+
+    def _finish(self) -> None:
+        self._end_run(self.env.now)
+        self.progress_s = self.work_total_s
+        self.state = "done"
+        self.end_s = self.env.now
+        self.epoch += 1
+        self._release()
+        self.records.event(self.env.now, self.name, "finish", self.gpus)
+        assert self.scheduler is not None
+        self.scheduler.finished(self)
+
+    def _lose(self, event: str, detail: str) -> None:
+        """Stop computing now; the progress since the last durable checkpoint is lost."""
+        now = self.env.now
+        if self.state == "running":
+            self._end_run(now)
+        self._close_restart()
+        lost = self.progress_s - self.committed_s
+        self.lost_s += lost
+        self.progress_s = self.committed_s
+        self.epoch += 1
+        self.needs_restart = True
+        if event == "failure":
+            self.failures += 1
+        else:
+            self.preemptions += 1
+        text = f"lost_work_s={lost:.6g}" + (f" {detail}" if detail else "")
+        self.records.event(now, self.name, event, self.gpus, text)
+
+    def interrupt(self, event: str, detail: str = "") -> None:
+        """Stop now (a failure of its hardware, or a preemption); the GPUs go back."""
+        self._lose(event, detail)
+        self._release()
+        self.state = "queued"
+
+    def restart_in_place(self, detail: str) -> None:
+        """A failure whose node was replaced at once from free GPUs: restart on the new set."""
+        self._lose("failure", detail)
+        self._resume()
+
+    def close(self, end_s: float) -> None:
+        """The run ends at `end_s` (horizon): count the time of the state it is in."""
+        if self.state == "running":
+            self._end_run(end_s)
+        self._close_restart()
+        if self.held_since is not None:
+            self.held_s += end_s - self.held_since
+            self.held_since = None
+
+    # -- results ----------------------------------------------------------------------------
 
     def row(self, end_s: float) -> dict[str, Any]:
         """One row of the `jobs` table."""
-        est, cfg = self.spec.estimate, self.spec.config
+        spec, est = self.spec, self.spec.estimate
         completed = self.end_s is not None
-        held_until = self.end_s if completed else end_s
-        steps_done = math.floor(self.progress_at(end_s) / self.step_time_s + 1e-9)
+        started = self.start_s is not None
+        until = self.end_s if completed else end_s
+        per_gpu_kwh = self.gpus / J_PER_KWH
+        busy_w, ckpt_w, restart_w = (
+            self.busy_power.total_w,
+            self.ckpt_power.total_w,
+            self.restart_power.total_w,
+        )
+        if est is not None and spec.n_steps is not None:
+            steps = min(spec.n_steps, math.floor(self.progress_s / est.step_time_s + 1e-9))
+            tokens_trained = float(steps * est.tokens_per_step)
+        else:
+            tokens_trained = math.nan
+        elapsed = (until - self.start_s) if started else 0.0
         return {
-            "workload": self.spec.name,
+            "workload": self.name,
             "kind": "training",
-            "model": self.spec.model.name,
+            "model": spec.model.name if spec.model is not None else None,
             "gpus": self.gpus,
-            "submit_s": cfg.submit_at,
+            "priority": self.priority,
+            "submit_s": spec.submit_s,
             "start_s": self.start_s,
-            "end_s": held_until if self.start_s is not None else None,
-            "queue_wait_s": (self.start_s - cfg.submit_at) if self.start_s is not None else None,
-            "run_time_s": (held_until - self.start_s) if self.start_s is not None else 0.0,
+            "end_s": until if started else None,
+            "queue_wait_s": (self.start_s - spec.submit_s) if started else None,
+            "run_time_s": self.held_s,
             "completed": completed,
-            "tokens_requested": float(cfg.tokens),
-            "tokens_trained": float(min(steps_done, self.spec.n_steps) * est.tokens_per_step),
-            "steps": self.spec.n_steps,
-            "tokens_per_step": est.tokens_per_step,
-            "step_time_s": est.step_time_s,
-            "tokens_per_s": est.tokens_per_s,
-            "flops_per_token": est.flops_per_token,
-            "mfu": est.mfu,
-            "tp": est.layout.tp if est.layout else None,
-            "pp": est.layout.pp if est.layout else None,
-            "dp": est.layout.dp if est.layout else None,
-            "layout": est.layout.describe() if est.layout else None,
-            "memory_per_gpu_gb": est.memory.total_gb if est.memory else None,
-            "gpu_activity": est.mean_activity,
+            "tokens_requested": spec.tokens if spec.tokens is not None else math.nan,
+            "tokens_trained": tokens_trained,
+            "steps": spec.n_steps,
+            "tokens_per_step": est.tokens_per_step if est else None,
+            "step_time_s": est.step_time_s if est else None,
+            "tokens_per_s": est.tokens_per_s if est else None,
+            "flops_per_token": est.flops_per_token if est else None,
+            "mfu": est.mfu if est else math.nan,
+            "tp": est.layout.tp if est and est.layout else None,
+            "pp": est.layout.pp if est and est.layout else None,
+            "dp": est.layout.dp if est and est.layout else None,
+            "layout": est.layout.describe() if est and est.layout else None,
+            "memory_per_gpu_gb": est.memory.total_gb if est and est.memory else None,
+            "gpu_activity": spec.activity,
+            "work_s": self.work_total_s,
             "checkpoints": self.checkpoints,
             "failures": self.failures,
-            "lost_work_gpu_hours": self.lost_work_s * self.gpus / 3600.0,
+            "preemptions": self.preemptions,
+            "restarts": self.restarts,
+            "lost_work_gpu_hours": self.lost_s * self.gpus / 3600.0,
+            "lost_work_energy_kwh": self.lost_s * busy_w * per_gpu_kwh,
+            "compute_time_s": self.compute_s,
+            "checkpoint_time_s": self.ckpt_s,
+            "restart_time_s": self.restart_time_s,
+            "compute_energy_kwh": self.compute_s * busy_w * per_gpu_kwh,
+            "checkpoint_energy_kwh": self.ckpt_s * ckpt_w * per_gpu_kwh,
+            "restart_energy_kwh": self.restart_time_s * restart_w * per_gpu_kwh,
+            "goodput": (self.progress_s / elapsed) if elapsed > 0 else math.nan,
+            "checkpoint_interval_s": spec.checkpoint_every_s,
+            "checkpoint_gb": self.ckpt.size_bytes / 1e9,
+            "checkpoint_write_s": self.ckpt.write_s,
+            "young_daly_interval_s": self.young_daly_s,
         }

@@ -14,6 +14,7 @@ from simcompute.config import InferenceWorkload, Scenario
 from simcompute.errors import ConfigError, NotSupportedError
 from simcompute.profile import CalibrationProfile, load_profile
 from simcompute.resolve.cluster import ClusterSpec, resolve_cluster
+from simcompute.resolve.jobs import ClusterJobSpec, from_training, resolve_trace_jobs
 from simcompute.resolve.site import SiteSpec, resolve_site
 from simcompute.resolve.training import TrainingJobSpec, resolve_training
 
@@ -27,6 +28,12 @@ class ResolvedScenario:
     site: SiteSpec
     jobs: tuple[TrainingJobSpec, ...]
     calibration: CalibrationProfile | None
+    trace_jobs: tuple[ClusterJobSpec, ...] = ()
+
+    @property
+    def cluster_jobs(self) -> tuple[ClusterJobSpec, ...]:
+        """Every training job the scheduler runs: scenario workloads first, then trace rows."""
+        return tuple(from_training(j) for j in self.jobs) + self.trace_jobs
 
 
 def resolve(
@@ -55,8 +62,9 @@ def resolve(
             )
         jobs.append(resolve_training(i, workload, cluster, catalog, profile))
     return ResolvedScenario(
-        scenario=scenario, cluster=cluster, site=site, jobs=tuple(jobs), calibration=profile
-    )
+        scenario=scenario, cluster=cluster, site=site, jobs=tuple(jobs), calibration=profile,
+        trace_jobs=resolve_trace_jobs(scenario, cluster, catalog, profile),
+    )  # fmt: skip
 
 
-__all__ = ["ClusterSpec", "ResolvedScenario", "SiteSpec", "TrainingJobSpec", "resolve"]
+__all__ = ["ClusterJobSpec", "ClusterSpec", "ResolvedScenario", "SiteSpec", "TrainingJobSpec", "resolve"]

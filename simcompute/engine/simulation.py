@@ -6,6 +6,7 @@ import numpy as np
 import simpy
 
 from simcompute.engine.cluster import Cluster
+from simcompute.engine.inference import InferenceService
 from simcompute.engine.ledger import PowerLedger
 from simcompute.engine.training import TrainingJob
 from simcompute.records import Records
@@ -24,6 +25,12 @@ def simulate(resolved: ResolvedScenario) -> Records:
     ledger = PowerLedger(records)
     cluster = Cluster(env, resolved.cluster, ledger)
     streams = np.random.SeedSequence(scenario.seed).spawn(len(scenario.workloads))
+    services = [
+        InferenceService(
+            env, spec, cluster, ledger, records, np.random.default_rng(streams[spec.index]), scenario.horizon
+        )
+        for spec in resolved.services
+    ]
     jobs = [
         TrainingJob(
             env, spec, cluster, ledger, records, np.random.default_rng(streams[spec.index]), scenario.failures
@@ -37,5 +44,5 @@ def simulate(resolved: ResolvedScenario) -> Records:
     end_s = float(env.now)
     ledger.close_all(end_s)
     records.end_s = end_s
-    records.jobs = [job.row(end_s) for job in jobs]
+    records.jobs = [job.row(end_s) for job in jobs] + [service.row() for service in services]
     return records

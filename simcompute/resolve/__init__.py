@@ -7,13 +7,14 @@ YAML path of the offending field. One module per scenario section.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from simcompute.catalog import Catalog, load_catalog
 from simcompute.config import InferenceWorkload, Scenario
-from simcompute.errors import ConfigError, NotSupportedError
+from simcompute.errors import ConfigError
 from simcompute.profile import CalibrationProfile, load_profile
 from simcompute.resolve.cluster import ClusterSpec, resolve_cluster
+from simcompute.resolve.inference import InferenceServiceSpec, resolve_inference
 from simcompute.resolve.site import SiteSpec, resolve_site
 from simcompute.resolve.training import TrainingJobSpec, resolve_training
 
@@ -27,6 +28,7 @@ class ResolvedScenario:
     site: SiteSpec
     jobs: tuple[TrainingJobSpec, ...]
     calibration: CalibrationProfile | None
+    services: tuple[InferenceServiceSpec, ...] = field(default=())
 
 
 def resolve(
@@ -48,15 +50,45 @@ def resolve(
         )
     site = resolve_site(scenario, catalog)
     jobs = []
+    services = []
     for i, workload in enumerate(scenario.workloads):
         if isinstance(workload, InferenceWorkload):
-            raise NotSupportedError(
-                f"workloads[{i}]: kind 'inference' is not yet supported by this version of simcompute"
-            )
+            services.append(resolve_inference(i, workload, cluster, catalog, profile))
+            continue
         jobs.append(resolve_training(i, workload, cluster, catalog, profile))
+    _check_reservations(cluster, jobs, services)
     return ResolvedScenario(
-        scenario=scenario, cluster=cluster, site=site, jobs=tuple(jobs), calibration=profile
-    )
+        scenario=scenario, cluster=cluster, site=site, jobs=tuple(jobs), calibration=profile,
+        services=tuple(services),
+    )  # fmt: skip
 
 
-__all__ = ["ClusterSpec", "ResolvedScenario", "SiteSpec", "TrainingJobSpec", "resolve"]
+def _check_reservations(
+    cluster: ClusterSpec, jobs: list[TrainingJobSpec], services: list[InferenceServiceSpec]
+) -> None:
+    """Services hold their GPUs for the whole run: they and every training job must fit beside them."""
+    reserved = 0
+    for service in services:
+        reserved += service.config.gpus
+        if reserved > cluster.total_gpus:
+            raise ConfigError(
+                f"{service.path}.replicas",
+                f"inference services reserve {reserved} GPUs but the cluster has {cluster.total_gpus}",
+            )
+    for job in jobs:
+        if job.config.gpus > cluster.total_gpus - reserved:
+            raise ConfigError(
+                f"workloads[{job.index}].gpus",
+                f"{job.config.gpus} GPUs requested but inference services reserve {reserved} of the "
+                f"cluster's {cluster.total_gpus}",
+            )
+
+
+__all__ = [
+    "ClusterSpec",
+    "InferenceServiceSpec",
+    "ResolvedScenario",
+    "SiteSpec",
+    "TrainingJobSpec",
+    "resolve",
+]

@@ -9,7 +9,9 @@ The replica keeps one *plan*: the operation it is running now and when it ends.
   bound switches between compute and memory) and is summed in closed form. The stretch ends at
   the next completion or when the KV cache is full; an arrival that could be admitted cuts it
   at the first iteration boundary after the arrival (a quadratic in `n`, solved exactly);
-- `IDLE`: nothing to do until the next arrival.
+- `IDLE`: nothing to do until the next arrival;
+- `WAKE`: an arrival woke the replica; it schedules just after that instant, so requests
+  arriving at the same time are admitted together.
 `mode: reference` plans single iterations and computes each one's time directly from the
 step model, re-running the scheduler at every boundary: the same timeline, iteration by
 iteration, to check the closed form.
@@ -37,7 +39,7 @@ from collections.abc import Callable
 from simcompute.engine.inference.state import NAN, RequestState
 from simcompute.perf.inference import StepModel, prefill_context
 
-IDLE, STEP, DECODE = 0, 1, 2
+IDLE, STEP, DECODE, WAKE = 0, 1, 2, 3
 NEVER = 1 << 62
 KV_WATERMARK = 0.01
 """Share of the KV cache kept free at admission (vLLM `watermark=0.01`)."""
@@ -128,7 +130,8 @@ class Replica:
         if self.plan == IDLE:
             self.segments.add(self.t, t_s, 0)
             self.t = t_s
-            self._schedule()
+            self.plan = WAKE
+            self.plan_end = t_s
         elif (
             self.plan == DECODE
             and not self.static
@@ -330,7 +333,7 @@ class Replica:
         t_end = self.plan_end
         if self.plan == STEP:
             self._commit_step(t_end)
-        else:
+        elif self.plan == DECODE:
             self._commit_decode(t_end)
         self.busy_s += t_end - self.t
         self.t = t_end

@@ -16,7 +16,7 @@ import numpy as np
 import simpy
 
 from simcompute.engine.cluster import Cluster
-from simcompute.engine.inference.replica import Replica
+from simcompute.engine.inference.replica import KV_WATERMARK, Replica
 from simcompute.engine.inference.router import ROUTERS
 from simcompute.engine.inference.state import RequestState
 from simcompute.engine.ledger import PowerLedger
@@ -34,11 +34,14 @@ class ServiceRun:
         cfg = spec.config
         self.spec, self.slot, self.stop_s = spec, slot, stop_s
         self.tp = cfg.gpus_per_replica
+        if len(reqs) and reqs.arrival_s[-1] >= stop_s:  # requests after the horizon never arrive
+            keep = reqs.arrival_s < stop_s
+            reqs = Requests(reqs.arrival_s[keep], reqs.prompt_tokens[keep], reqs.output_tokens[keep])
         step = spec.perf.step
         capacity = spec.kv_capacity_tokens
         if len(reqs):
             largest = int(np.max(reqs.prompt_tokens + reqs.output_tokens))
-            if largest + 2 > capacity * 0.99:
+            if largest + 2 > capacity - int(KV_WATERMARK * capacity):
                 raise ConfigError(
                     spec.path,
                     f"a request of {largest} tokens (prompt + output) does not fit the KV cache of a "
@@ -66,8 +69,6 @@ class ServiceRun:
         router = ROUTERS[cfg.router](self.replicas)
         choose = router.choose
         for rid, t_s in enumerate(reqs.arrival_s.tolist()):
-            if t_s >= stop_s:
-                break
             choose(t_s).submit(rid, t_s)
         for replica in self.replicas:
             replica.finish(stop_s)

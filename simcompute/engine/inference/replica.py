@@ -113,17 +113,28 @@ class Replica:
         self._k = 0.0
         self._a1 = self._b1 = self._a2 = self._b2 = 0.0
         self._split = NEVER
+        self._coef = (
+            (step.c0, step.c_tok, step.c_ctx),
+            (step.m0, step.m_tok, step.m_ctx, step.k0, step.k_tok),
+        )
 
     # ---- driver interface ---------------------------------------------------------------
     def advance(self, until: float) -> None:
         """Carry out every planned operation that ends before `until`."""
         while self.plan_end < until:
-            self._commit()
+            t_end = self.plan_end
+            if self.plan == DECODE:
+                self._commit_decode(t_end)
+            elif self.plan == STEP:
+                self._commit_step(t_end)
+            self.busy_s += t_end - self.t
+            self.t = t_end
             self._schedule()
 
     def submit(self, rid: int, t_s: float) -> None:
-        """A request arrives at `t_s` (after `advance(t_s)`)."""
-        self.advance(t_s)
+        """A request arrives at `t_s`."""
+        if self.plan_end < t_s:
+            self.advance(t_s)
         self.r.replica[rid] = self.index
         self.waiting.append(rid)
         self.outstanding += 1
@@ -179,11 +190,24 @@ class Replica:
         if self.static:
             self._schedule_static()
             return
+        running = self.running
+        if not self.waiting and not self.prefilling:  # fast path: the batch only decodes
+            batch = len(running)
+            if not batch:
+                self.plan = IDLE
+                self.plan_end = math.inf
+                return
+            if self.S + batch + self.reserved <= self.capacity:
+                self._plan_decode(batch)
+                return
         r = self.r
         # The next iteration decodes every running request: make room for their new tokens.
         while self.running and self.S + len(self.running) + self.reserved > self.capacity:
             self._preempt(next(reversed(self.running)))
-        budget = self.max_tokens - (len(self.running) if self.chunked else 0)
+        if not self.chunked:
+            self._admit_whole_prompts()
+            return
+        budget = self.max_tokens - len(self.running)
         chunks = []
         if self.chunked:
             for entry in self.prefilling:
@@ -229,29 +253,68 @@ class Replica:
             return
         self._plan_decode(len(self.running))
 
+    def _admit_whole_prompts(self) -> None:
+        """Without chunked prefill: one iteration prefills every admitted prompt whole."""
+        r, waiting, running = self.r, self.waiting, self.running
+        prompt, generated, admitted = r.prompt, r.generated, r.admitted
+        limit, budget, max_batch = self.admit_limit, self.max_tokens, self.max_batch
+        kv = self.S + self.reserved
+        batch = len(running) + 1
+        chunks = []
+        used = 0
+        attn = 0.0
+        while waiting and batch <= max_batch:
+            rid = waiting[0]
+            need = prompt[rid] + generated[rid]
+            # room for its KV and for one more token of every request in the batch
+            if kv + need + 1 + batch > limit or (used and used + need > budget):
+                break
+            waiting.popleft()
+            kv += need + 1
+            if admitted[rid] != admitted[rid]:  # NaN: first admission
+                admitted[rid] = self.t
+            chunks.append((rid, need, 0))
+            used += need
+            attn += need * (need + 1) / 2.0
+            batch += 1
+        if chunks:
+            self.reserved = kv - self.S
+            self.chunks = chunks
+            self.step_decodes = 0
+            self.plan = STEP
+            self.plan_end = self.t + self.step.step_time_s(used, attn, 0)
+        elif running:
+            self._plan_decode(len(running))
+        else:
+            self.plan = IDLE
+            self.plan_end = math.inf
+
     def _plan_decode(self, batch: int) -> None:
-        n_kv = (self.capacity - self.reserved - self.S) // batch
         if self.static:
             n = self.static_left
         else:
             heap, running, epoch = self.heap, self.running, self.r.preemptions
-            while heap and (heap[0][1] not in running or heap[0][2] != epoch[heap[0][1]]):
+            top = heap[0]
+            while top[1] not in running or top[2] != epoch[top[1]]:
                 heapq.heappop(heap)
-            n = min(heap[0][0] - self.G, n_kv)
-        if self.reference:
-            n = min(n, 1)
+                top = heap[0]
+            n = top[0] - self.G
+            n_kv = (self.capacity - self.reserved - self.S) // batch
+            if n_kv < n:
+                n = n_kv
         self.plan = DECODE
-        self.n = n
-        self.t0 = self.t
+        self.t0 = t = self.t
         self.B = batch
-        st = self.step
-        if self.reference:
-            self.plan_end = self.t + st.step_time_s(batch, self.S, self.S)
-            return
         s0 = self.S
-        ca, cb = st.c0 + st.c_tok * batch + st.c_ctx * s0, st.c_ctx * batch
-        ma, mb = st.m0 + st.m_tok * batch + st.m_ctx * s0, st.m_ctx * batch
-        self._k = st.k0 + st.k_tok * batch
+        if self.reference:
+            self.n = min(n, 1)
+            self.plan_end = t + self.step.step_time_s(batch, s0, s0)
+            return
+        self.n = n
+        c, m = self._coef
+        ca, cb = c[0] + c[1] * batch + c[2] * s0, c[2] * batch
+        ma, mb = m[0] + m[1] * batch + m[2] * s0, m[2] * batch
+        self._k = m[3] + m[4] * batch
         d0, db = ca - ma, cb - mb
         if d0 >= 0:
             self._a1, self._b1, self._a2, self._b2 = ca, cb, ma, mb
@@ -259,7 +322,10 @@ class Replica:
         else:
             self._a1, self._b1, self._a2, self._b2 = ma, mb, ca, cb
             self._split = NEVER if db <= 0 else int(-d0 / db) + 1
-        self.plan_end = self.t + self._cum(n)
+        if n <= self._split:
+            self.plan_end = t + n * (self._k + self._a1) + self._b1 * (n * (n - 1) / 2.0)
+        else:
+            self.plan_end = t + self._cum(n)
 
     def _cum(self, n: int) -> float:
         """Seconds of the first `n` iterations of the planned decode stretch."""
@@ -329,15 +395,6 @@ class Replica:
         self.plan_end = self.t + self.step.step_time_s(k * longest_p, k * prefill_context(longest_p, 0), 0)
 
     # ---- carrying out the plan -------------------------------------------------------------
-    def _commit(self) -> None:
-        t_end = self.plan_end
-        if self.plan == STEP:
-            self._commit_step(t_end)
-        elif self.plan == DECODE:
-            self._commit_decode(t_end)
-        self.busy_s += t_end - self.t
-        self.t = t_end
-
     def _commit_step(self, t_end: float) -> None:
         r = self.r
         decodes = self.step_decodes
@@ -351,6 +408,10 @@ class Replica:
                 r.first_token[rid] = t_end
             if self.static_left == 0:
                 self._finish_static(t_end)
+            return
+        if not self.chunked:  # fast path: whole prompts, no decodes in the iteration
+            self.prefilling.clear()
+            self._join_all(t_end, joules, tokens)
             return
         if decodes:
             self.G += 1
@@ -381,6 +442,27 @@ class Replica:
             self.S += total + 1
             self.running[rid] = None
             heapq.heappush(self.heap, (self.G + r.output[rid] - g, rid, r.preemptions[rid]))
+
+    def _join_all(self, t_end: float, joules: float, tokens: int) -> None:
+        """Whole prompts were prefilled: each request gets its first token and joins the batch."""
+        r, g_now, e_now = self.r, self.G, self.E
+        for rid, take, _start in self.chunks:
+            r.energy[rid] += joules * take / tokens
+            self.reserved -= take + 1
+            g = r.generated[rid] + 1
+            r.generated[rid] = g
+            if r.first_token[rid] != r.first_token[rid]:
+                r.first_token[rid] = t_end
+            out = r.output[rid]
+            if g >= out:
+                r.finish[rid] = t_end
+                self.outstanding -= 1
+                continue
+            r.join_step[rid] = g_now
+            r.join_energy[rid] = e_now
+            self.S += take + 1
+            self.running[rid] = None
+            heapq.heappush(self.heap, (g_now + out - g, rid, r.preemptions[rid]))
 
     def _commit_decode(self, t_end: float) -> None:
         n, batch = self.n, self.B

@@ -234,6 +234,22 @@ def _cmd_pareto(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_plan_serving(args: argparse.Namespace) -> int:
+    from simcompute.report.tables import frame_table, make_console
+    from simcompute.serving_plan import parse_slo, plan_serving
+
+    slo = parse_slo(args.slo)
+    gpus = [g.strip() for g in args.gpus.split(",") if g.strip()] if args.gpus else None
+    frame = plan_serving(
+        args.scenario, slo, workload=args.workload, gpus=gpus, max_replicas=args.max_replicas
+    )
+    if args.csv:
+        print(frame.to_csv(index=False), end="")
+    else:
+        make_console().print(frame_table(frame, f"plan-serving: {args.slo}"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from simcompute import __version__
     from simcompute.catalog import KINDS
@@ -292,6 +308,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_executor_options(p)
     p.set_defaults(func=_cmd_sweep)
+
+    p = sub.add_parser("plan-serving", help="fewest inference replicas (per GPU type) that meet latency SLOs")
+    p.add_argument("scenario", help="scenario YAML file with an inference workload")
+    p.add_argument("--slo", required=True, help="objectives, e.g. ttft_p99=0.5s,tpot_p99=0.05s")
+    p.add_argument("--gpus", help="GPU types to compare, e.g. a100-80gb,h100-sxm (default: the scenario's)")
+    p.add_argument("--workload", help="the inference workload to size (when there are several)")
+    p.add_argument("--max-replicas", type=int, default=256, help="give up above this many replicas")
+    p.add_argument("--csv", action="store_true", help="print the table as CSV")
+    p.set_defaults(func=_cmd_plan_serving)
 
     p = sub.add_parser("catalog", help="list the bundled hardware, models and regions")
     p.add_argument("kind", nargs="?", choices=list(KINDS), help="one kind only")

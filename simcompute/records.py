@@ -9,10 +9,56 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 POWER_COLUMNS = ("owner", "t_start_s", "t_end_s", "gpus", "gpu_power_w", "host_power_w", "network_power_w")
 EVENT_COLUMNS = ("t_s", "workload", "event", "gpus", "detail")
+
+
+class PowerSegments:
+    """Power segments stored as growable numpy columns (48 bytes a segment, not a tuple each).
+
+    `append(row)` takes one row in `POWER_COLUMNS` order; `extend` takes whole columns, for
+    services that write many segments at once.
+    """
+
+    _DTYPES = (np.int32, np.float64, np.float64, np.int32, np.float64, np.float64, np.float64)
+
+    def __init__(self, capacity: int = 1024):
+        self._cols = [np.empty(capacity, dtype=d) for d in self._DTYPES]
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _grow(self, extra: int) -> None:
+        need = self._n + extra
+        if need > len(self._cols[0]):
+            size = max(need, 2 * len(self._cols[0]))
+            for i, col in enumerate(self._cols):
+                grown = np.empty(size, dtype=col.dtype)
+                grown[: self._n] = col[: self._n]
+                self._cols[i] = grown
+
+    def append(self, row: tuple[Any, ...]) -> None:
+        self._grow(1)
+        for col, value in zip(self._cols, row):
+            col[self._n] = value
+        self._n += 1
+
+    def extend(self, owner: int, t_start: np.ndarray, t_end: np.ndarray, gpus: np.ndarray | int,
+               gpu_w: np.ndarray, host_w: np.ndarray, network_w: np.ndarray) -> None:  # fmt: skip
+        """Add many segments of one owner (power columns are each segment's total watts)."""
+        m = len(t_start)
+        self._grow(m)
+        sl = slice(self._n, self._n + m)
+        for col, values in zip(self._cols, (owner, t_start, t_end, gpus, gpu_w, host_w, network_w)):
+            col[sl] = values
+        self._n += m
+
+    def columns(self) -> dict[str, np.ndarray]:
+        return {name: col[: self._n] for name, col in zip(POWER_COLUMNS, self._cols)}
 
 
 @dataclass
@@ -20,9 +66,10 @@ class Records:
     """Everything a run produced, before aggregation."""
 
     owners: list[str] = field(default_factory=list)
-    power: list[tuple[Any, ...]] = field(default_factory=list)
+    power: PowerSegments = field(default_factory=PowerSegments)
     events: list[tuple[Any, ...]] = field(default_factory=list)
     jobs: list[dict[str, Any]] = field(default_factory=list)
+    requests: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # per inference workload
     end_s: float = 0.0
     cluster: dict[str, Any] = field(default_factory=dict)
 
@@ -30,12 +77,9 @@ class Records:
         self.events.append((t_s, workload, event, gpus, detail))
 
     def power_frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame(self.power, columns=list(POWER_COLUMNS))
-        frame["owner"] = (
-            pd.Categorical.from_codes(frame["owner"].astype(int), categories=self.owners)
-            if len(frame)
-            else []
-        )
+        cols = self.power.columns()
+        frame = pd.DataFrame({k: v for k, v in cols.items() if k != "owner"}, columns=list(POWER_COLUMNS[1:]))
+        frame.insert(0, "owner", pd.Categorical.from_codes(cols["owner"].astype(int), categories=self.owners))
         return frame
 
     def events_frame(self) -> pd.DataFrame:

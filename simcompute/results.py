@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from simcompute.engine.cluster import FAILED_OWNER, IDLE_OWNER
+from simcompute.engine.inference.metrics import latency_summary, requests_frame
 from simcompute.integrate import default_interval, interval_edges, interval_means
 from simcompute.power.accounting import Accounting, account
 from simcompute.records import Records
@@ -24,6 +25,12 @@ SUMMARY_COLUMNS = [
     "water_offsite_l", "energy_cost_usd", "gpu_cost_usd", "cost_usd", "mfu",
     "mean_gpu_power_w", "completed", "operational_co2_kg", "marginal_co2_kg", "embodied_co2_kg",
     "total_co2_kg", "cooling_energy_kwh", "hardware_cost_usd", "mean_pue",
+]  # fmt: skip
+INFERENCE_COLUMNS = [
+    "requests", "requests_completed", "ttft_p50_s", "ttft_p90_s", "ttft_p99_s", "tpot_p50_s",
+    "tpot_p90_s", "tpot_p99_s", "e2e_p50_s", "e2e_p90_s", "e2e_p99_s", "requests_per_s",
+    "tokens_per_s", "gpu_utilization", "energy_per_request_j", "energy_per_1k_output_tokens_j",
+    "wh_per_query", "co2_g_per_1k_queries", "water_l_per_1k_queries", "cost_usd_per_1k_queries",
 ]  # fmt: skip
 
 
@@ -153,7 +160,46 @@ def build_summary(
     )  # fmt: skip
     total["mean_pue"] = _ratio(total["facility_energy_kwh"], total["it_energy_kwh"])
     frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
-    return frame[SUMMARY_COLUMNS]
+    _add_inference_columns(frame, records, jobs)
+    return frame[SUMMARY_COLUMNS + INFERENCE_COLUMNS]
+
+
+def _add_inference_columns(frame: pd.DataFrame, records: Records, jobs: dict[str, dict[str, Any]]) -> None:
+    """Latency percentiles, throughput and per-query energy/carbon/water/cost of services.
+
+    Per-query figures divide the service's whole energy (idle GPUs included) by its completed
+    requests; `wh_per_query` uses facility energy (x PUE), `energy_per_request_j` IT energy.
+    """
+    for column in INFERENCE_COLUMNS:
+        frame[column] = np.nan
+    for name, cols in records.requests.items():
+        i = frame.index[frame["workload"] == name][0]
+        row = frame.loc[i]
+        stats = latency_summary(requests_frame(name, cols), row["wall_time_s"])
+        job = jobs[name]
+        done = stats["requests_completed"]
+        per_query = 1.0 / done if done else np.nan
+        stats["gpu_utilization"] = (
+            job["busy_replica_s"] / (job["replicas"] * row["wall_time_s"])
+            if row["wall_time_s"] > 0
+            else np.nan
+        )
+        it_j = row["it_energy_kwh"] * J_PER_KWH
+        stats["energy_per_request_j"] = it_j * per_query
+        tokens = stats.pop("output_tokens")
+        stats["energy_per_1k_output_tokens_j"] = it_j / tokens * 1000.0 if tokens else np.nan
+        stats["wh_per_query"] = row["facility_energy_kwh"] * 1000.0 * per_query
+        stats["co2_g_per_1k_queries"] = row["co2_kg"] * 1000.0 * per_query * 1000.0
+        stats["water_l_per_1k_queries"] = row["water_l"] * per_query * 1000.0
+        stats["cost_usd_per_1k_queries"] = row["cost_usd"] * per_query * 1000.0
+        for key, value in stats.items():
+            frame.loc[i, key] = value
+
+
+def build_requests(records: Records) -> pd.DataFrame:
+    """One row per request of every inference workload (empty without services)."""
+    frames = [requests_frame(name, cols) for name, cols in records.requests.items()]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def _ratio(num, den):
@@ -231,12 +277,14 @@ def build_cluster(
 ) -> pd.DataFrame:
     """One row of cluster operations: utilization, fragmentation, and where the energy went.
 
+    Training jobs only: inference services hold their reserved GPUs outside the scheduler.
+
     `lost_work_energy_kwh`, `checkpoint_energy_kwh` and `restart_energy_kwh` are breakdowns of
     the jobs' energy (already in `jobs_energy_kwh`), not additions to the total.
     """
     rows = summary.set_index("workload")
     total_gpu_h = resolved.cluster.total_gpus * records.end_s / 3600.0
-    jobs = pd.DataFrame(records.jobs)
+    jobs = pd.DataFrame([row for row in records.jobs if row["kind"] == "training"])
 
     def pool(name: str, column: str) -> float:
         return float(rows.loc[name, column]) if name in rows.index else 0.0
@@ -298,6 +346,7 @@ def build_result(
         jobs=pd.DataFrame(records.jobs),
         events=events,
         power=power,
+        requests=build_requests(records),
         metadata=metadata,
         cluster=build_cluster(resolved, records, summary, events),
     )

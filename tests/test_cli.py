@@ -64,7 +64,8 @@ BAD = [
     ("duplicate-names", _with(lambda d: d["workloads"].append(copy.deepcopy(d["workloads"][0]))), "workloads[1].name: 'job' is used twice"),
     ("bf16-on-v100", _with(lambda d: d["cluster"].update(node="dgx-v100")), "workloads[0].precision:"),
     ("cap-below-idle", _with(_set(["cluster", "gpu_power_limit_w"], 10)), "cluster.gpu_power_limit_w: 10 W is below"),
-    ("inference-not-yet", _with(lambda d: d["workloads"].append({"kind": "inference", "name": "chat", "model": "llama-2-7b"})), "not yet supported"),
+    ("inference-no-arrivals", _with(lambda d: d["workloads"].append({"kind": "inference", "name": "chat", "model": "llama-2-7b"})), "workloads[1].arrivals: required field is missing"),
+    ("inference-bad-rate", _with(lambda d: d["workloads"].append({"kind": "inference", "name": "chat", "model": "llama-2-7b", "duration": 10, "arrivals": {"kind": "poisson", "rate_per_s": -1}})), "workloads[1].arrivals.rate_per_s: must be > 0"),
 ]  # fmt: skip
 
 

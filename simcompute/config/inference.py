@@ -1,30 +1,178 @@
-"""Inference workloads: a service of model replicas answering a stream of requests."""
+"""Inference workloads: a service of model replicas answering a stream of requests.
+
+Arrivals and token lengths are discriminated unions on `kind`, so each kind has exactly its
+own fields and a typo is an error naming the YAML path.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field, model_validator
 
 from simcompute.catalog import ModelSpec
-from simcompute.config.base import Duration, Strict
-from simcompute.config.training import Precision
+from simcompute.config.base import Count, Duration, Strict, field_error
+
+InferencePrecision = Literal["bf16", "fp16", "fp8", "int8"]
 
 
+# ---- arrivals -----------------------------------------------------------------------------
+class PoissonArrivals(Strict):
+    """Independent arrivals at a constant mean rate (exponential inter-arrival times)."""
+
+    kind: Literal["poisson"]
+    rate_per_s: float = Field(gt=0)
+
+
+class BurstyArrivals(Strict):
+    """Gamma-distributed inter-arrival times: mean 1/rate, coefficient of variation `cv`.
+
+    `cv = 1` is Poisson; `cv > 1` is burstier, `cv < 1` more regular.
+    """
+
+    kind: Literal["bursty"]
+    rate_per_s: float = Field(gt=0)
+    cv: float = Field(gt=0)
+
+
+class DiurnalArrivals(Strict):
+    """A Poisson process whose rate follows a 24 h profile, repeated every day.
+
+    Either a sinusoid (`mean_rate_per_s`, `peak_to_trough`, `peak_hour`) or a table of 24
+    hourly rates (`hourly_rate_per_s`, hour 0 first).
+    """
+
+    kind: Literal["diurnal"]
+    mean_rate_per_s: float | None = Field(default=None, gt=0)
+    peak_to_trough: float = Field(default=3.0, ge=1)
+    peak_hour: float = Field(default=14.0, ge=0, lt=24)
+    hourly_rate_per_s: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _one_profile(self) -> DiurnalArrivals:
+        if (self.mean_rate_per_s is None) == (self.hourly_rate_per_s is None):
+            raise field_error(
+                "mean_rate_per_s", "give either mean_rate_per_s or hourly_rate_per_s (not both)"
+            )
+        table = self.hourly_rate_per_s
+        if table is not None:
+            if len(table) != 24:
+                raise field_error("hourly_rate_per_s", f"needs 24 values (one per hour), got {len(table)}")
+            if min(table) < 0 or max(table) <= 0:
+                raise field_error("hourly_rate_per_s", "rates must be >= 0 and not all zero")
+        return self
+
+
+class TraceArrivals(Strict):
+    """Replay of a CSV or Parquet file with columns `arrival_s, prompt_tokens, output_tokens`."""
+
+    kind: Literal["trace"]
+    path: str = Field(min_length=1)
+
+
+Arrivals = Annotated[
+    Union[PoissonArrivals, BurstyArrivals, DiurnalArrivals, TraceArrivals], Field(discriminator="kind")
+]
+ARRIVAL_KINDS = ("poisson", "bursty", "diurnal", "trace")
+
+
+# ---- token lengths ------------------------------------------------------------------------
+class FixedLength(Strict):
+    kind: Literal["fixed"]
+    value: int = Field(gt=0)
+
+
+class UniformLength(Strict):
+    """Integers uniformly in [low, high]."""
+
+    kind: Literal["uniform"]
+    low: int = Field(gt=0)
+    high: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformLength:
+        if self.high < self.low:
+            raise field_error("high", f"{self.high} is below low = {self.low}")
+        return self
+
+
+class LognormalLength(Strict):
+    """Log-normal lengths with the given `mean` (tokens) and `sigma` (of the log)."""
+
+    kind: Literal["lognormal"]
+    mean: float = Field(gt=0)
+    sigma: float = Field(ge=0)
+
+
+class EmpiricalLength(Strict):
+    """Lengths drawn (with replacement) from a column of a CSV/Parquet file."""
+
+    kind: Literal["empirical"]
+    path: str = Field(min_length=1)
+    column: str | None = Field(default=None, description="column name; the first column if omitted")
+
+
+def _int_is_fixed(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"kind": "fixed", "value": value}
+    return value
+
+
+Length = Annotated[
+    Union[FixedLength, UniformLength, LognormalLength, EmpiricalLength],
+    Field(discriminator="kind"),
+    BeforeValidator(_int_is_fixed),
+]
+LENGTH_KINDS = ("fixed", "uniform", "lognormal", "empirical")
+
+
+# ---- the workload -------------------------------------------------------------------------
 class InferenceWorkload(Strict):
-    """An inference service (schema placeholder until the serving model lands)."""
+    """An inference service: `replicas` copies of a model, each on `gpus_per_replica` GPUs.
+
+    Requests arrive for `duration` (or until `requests` have arrived) and the service runs
+    until the last one is answered (or the scenario horizon). The service reserves its GPUs
+    for the whole run.
+    """
 
     kind: Literal["inference"]
     name: str = Field(min_length=1)
     model: str | ModelSpec
     replicas: int = Field(default=1, gt=0)
-    gpus_per_replica: int = Field(default=1, gt=0)
-    precision: Precision = "bf16"
-    arrivals: dict[str, Any] = Field(default_factory=dict)
-    prompt_tokens: dict[str, Any] | int = 512
-    output_tokens: dict[str, Any] | int = 256
-    max_batch_size: int = Field(default=128, gt=0)
-    duration: Duration | None = Field(default=None, gt=0)
+    gpus_per_replica: int = Field(default=1, gt=0, description="tensor-parallel degree inside a replica")
+    precision: InferencePrecision = Field(default="bf16", description="weight precision")
+    arrivals: Arrivals
+    prompt_tokens: Length | None = Field(default=None, description="default: fixed 512 (not with traces)")
+    output_tokens: Length | None = Field(default=None, description="default: fixed 256 (not with traces)")
+    duration: Duration | None = Field(default=None, gt=0, description="arrivals stop after this time")
+    requests: Count | None = Field(default=None, gt=0, description="arrivals stop after this many")
+    scheduler: Literal["continuous", "static"] = "continuous"
+    chunked_prefill: bool = False
+    max_batch_size: int = Field(default=256, gt=0, description="vLLM max_num_seqs default 256")
+    max_batch_tokens: int = Field(default=8192, gt=0, description="token budget of one iteration")
+    router: Literal["round_robin", "least_outstanding"] = "round_robin"
+    memory_utilization: float = Field(
+        default=0.9, gt=0, le=1, description="share of GPU memory the server uses (vLLM default 0.9)"
+    )
+    kv_cache_tokens: int | None = Field(
+        default=None, gt=0, description="override of the KV-cache capacity per replica, tokens"
+    )
+    mode: Literal["closed_form", "reference"] = Field(
+        default="closed_form", description="reference: simulate every decode iteration (slow; for checks)"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> InferenceWorkload:
+        trace = self.arrivals.kind == "trace"
+        if trace:
+            for key in ("prompt_tokens", "output_tokens"):
+                if getattr(self, key) is not None:
+                    raise field_error(key, "a trace carries its own token counts; remove this field")
+        elif self.duration is None and self.requests is None:
+            raise field_error("duration", "give duration or requests (when arrivals stop)")
+        if self.chunked_prefill and self.scheduler == "static":
+            raise field_error("chunked_prefill", "chunked prefill needs scheduler: continuous")
+        return self
 
     @property
     def gpus(self) -> int:

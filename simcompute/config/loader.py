@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from simcompute.config.base import FIELD_MARK
 from simcompute.config.distributions import nominal
+from simcompute.config.inference import ARRIVAL_KINDS, LENGTH_KINDS
 from simcompute.config.scenario import Scenario
 from simcompute.config.workloads import WORKLOAD_KINDS
 from simcompute.errors import ConfigError
@@ -29,6 +30,9 @@ _MESSAGES = {
 }
 
 
+_UNION_TAGS = {"arrivals": ARRIVAL_KINDS, "prompt_tokens": LENGTH_KINDS, "output_tokens": LENGTH_KINDS}
+
+
 def _loc_to_path(loc: tuple[Any, ...]) -> str:
     parts: list[str] = []
     previous: Any = None
@@ -37,6 +41,8 @@ def _loc_to_path(loc: tuple[Any, ...]) -> str:
             parts.append(f"[{item}]")
         elif isinstance(previous, int) and item in WORKLOAD_KINDS:
             pass  # discriminated-union tag that pydantic inserts after the list index
+        elif item in _UNION_TAGS.get(previous, ()):
+            pass  # tag of a nested discriminated union (`arrivals.poisson.rate_per_s`)
         elif str(item).startswith(("function-", "str", "float", "int", "dict[")) and parts:
             pass  # union member name (e.g. `str | ModelSpec`), not a YAML key
         else:
@@ -100,6 +106,20 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError("", f"not valid YAML: {where}{problem}", str(path)) from None
 
 
+def _resolve_data_paths(workload: Any, base_dir: Path) -> Any:
+    """A workload with relative data-file paths (traces, length tables) made relative to `base_dir`."""
+    if not isinstance(workload, Mapping):
+        return workload
+    workload = dict(workload)
+    for key in ("arrivals", "prompt_tokens", "output_tokens"):
+        section = workload.get(key)
+        if isinstance(section, Mapping) and isinstance(section.get("path"), str):
+            candidate = Path(section["path"])
+            if not candidate.is_absolute() and not candidate.exists():
+                workload[key] = {**section, "path": str(base_dir / candidate)}
+    return workload
+
+
 def scenario_from_dict(data: Any, base_dir: Path | None = None, source: str | None = None) -> Scenario:
     """Validate a plain mapping (as parsed from YAML) into a `Scenario`.
 
@@ -115,6 +135,8 @@ def scenario_from_dict(data: Any, base_dir: Path | None = None, source: str | No
         if not candidate.is_absolute() and not candidate.exists():
             data["calibration"] = str(base_dir / candidate)
     data = _resolve_trace_path(data, base_dir)
+    if base_dir is not None and isinstance(data.get("workloads"), list):
+        data["workloads"] = [_resolve_data_paths(w, base_dir) for w in data["workloads"]]
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:

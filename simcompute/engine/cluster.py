@@ -206,20 +206,31 @@ class Cluster:
         self.busy_gpus -= gpus
         self._update_idle()
 
-    def reserve(self, count: int) -> None:
-        """Take `count` GPUs now, for a service that holds them for the whole run.
+    def reserve(self, count: int) -> list[tuple[int, int]]:
+        """Take `count` GPUs now, for a service that holds them until it `unreserve`s them.
 
         Raises `ValueError` when fewer are free; training jobs never get these. Nodes holding
         reserved GPUs are outside the failure processes (a service's own redundancy is its
-        business, not the training scheduler's).
+        business, not the training scheduler's). Returns the (node, GPUs) taken.
         """
         if count > self.free_gpus:
             raise ValueError(f"cannot reserve {count} GPUs: {self.free_gpus} are free")
         self._account()
         whole, partial = self._place(count, per_node=False)
-        for node, c in [(n, self.gpn) for n in whole] + partial:
+        taken = [(n, self.gpn) for n in whole] + partial
+        for node, c in taken:
             self.reserved[node] += c
         self.reserved_gpus += count
+        self._update_idle()
+        return taken
+
+    def unreserve(self, taken: list[tuple[int, int]]) -> None:
+        """A service gives back the GPUs `reserve` gave it; they return to the free pool."""
+        self._account()
+        for node, c in taken:
+            self.reserved[node] -= c
+            self._give(node, c)
+            self.reserved_gpus -= c
         self._update_idle()
 
     # -- health -----------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from simcompute.power import SlotPower
 from simcompute.records import Records
 
@@ -63,6 +65,20 @@ class PowerLedger:
         t0, gpus, gpu_w, host_w, net_w = self._state[owner]
         if t_s > t0 and gpus > 0:
             self._records.power.append((owner, t0, t_s, gpus, gpu_w, host_w, net_w))
+
+    def add_segments(
+        self, owner: int, t_start: np.ndarray, t_end: np.ndarray, gpus: int, per_gpu: list[SlotPower],
+        which: np.ndarray,
+    ) -> None:  # fmt: skip
+        """Record many closed segments of `owner` at once: segment i draws `per_gpu[which[i]]`.
+
+        For services that compute their own timeline; segments of one owner may overlap
+        (several replicas), as energy and GPU-seconds simply add.
+        """
+        gpu_w = np.array([p.gpu_w for p in per_gpu]) * gpus
+        host_w = np.array([p.host_w for p in per_gpu]) * gpus
+        net_w = np.array([p.network_w for p in per_gpu]) * gpus
+        self._records.power.extend(owner, t_start, t_end, gpus, gpu_w[which], host_w[which], net_w[which])
 
     def close_all(self, t_s: float) -> None:
         """Close every open segment at the end of the run."""

@@ -8,6 +8,7 @@ import simpy
 from simcompute.engine.checkpoint import CheckpointPlan, checkpoint_bytes, write_time_s, young_daly_interval_s
 from simcompute.engine.cluster import NO_POWER, Cluster
 from simcompute.engine.failures import FailureModel, FailureProcess
+from simcompute.engine.inference import InferenceService
 from simcompute.engine.ledger import PowerLedger
 from simcompute.engine.scheduler import Scheduler
 from simcompute.engine.training import TrainingJob
@@ -20,7 +21,10 @@ from the per-workload children `SeedSequence(seed).spawn(n)` (keys 0 .. n-1)."""
 
 
 def simulate(resolved: ResolvedScenario) -> Records:
-    """Simulate until every training job is done, or until the horizon if one is set.
+    """Simulate until every training job and service is done, or until the horizon if one is set.
+
+    Services reserve their GPUs first (training never gets them) and give them back when they
+    finish.
 
     Randomness comes from `SeedSequence(seed)`: children `spawn(n)` are the workloads' streams;
     hardware failures draw from their own child (`FAILURES_SPAWN_KEY`), so the failure history
@@ -37,6 +41,14 @@ def simulate(resolved: ResolvedScenario) -> Records:
         failed_power = spec.slot_power.idle if failures_cfg.failed_power == "idle" else NO_POWER
     cluster = Cluster(env, spec, ledger, placement=sched_cfg.placement, failed_power=failed_power)
     scheduler = Scheduler(env, cluster, records, sched_cfg.policy, sched_cfg.backfill_depth)
+    streams = np.random.SeedSequence(scenario.seed).spawn(len(scenario.workloads))
+    services = [
+        InferenceService(
+            env, service, cluster, ledger, records, np.random.default_rng(streams[service.index]),
+            scenario.horizon, on_release=scheduler.request,
+        )
+        for service in resolved.services
+    ]  # fmt: skip
     model = FailureModel(failures_cfg, spec.nodes, spec.node.gpus_per_node) if failures_cfg else None
     restart_s = failures_cfg.restart_overhead if failures_cfg else 0.0
     jobs = []
@@ -64,7 +76,7 @@ def simulate(resolved: ResolvedScenario) -> Records:
     if scenario.horizon is not None:
         env.run(until=scenario.horizon)
     elif jobs:
-        env.run(until=scheduler.done)
+        env.run(until=simpy.AllOf(env, [scheduler.done, *(service.process for service in services)]))
     else:
         env.run()
     end_s = float(env.now)
@@ -72,6 +84,6 @@ def simulate(resolved: ResolvedScenario) -> Records:
         job.close(end_s)
     ledger.close_all(end_s)
     records.end_s = end_s
-    records.jobs = [job.row(end_s) for job in jobs]
+    records.jobs = [job.row(end_s) for job in jobs] + [service.row() for service in services]
     records.cluster = cluster.summary(end_s)
     return records

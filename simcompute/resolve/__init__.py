@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from simcompute.catalog import Catalog, load_catalog
 from simcompute.config import InferenceWorkload, Scenario
-from simcompute.errors import ConfigError, NotSupportedError
+from simcompute.errors import ConfigError
 from simcompute.profile import CalibrationProfile, load_profile
 from simcompute.resolve.cluster import ClusterSpec, resolve_cluster
+from simcompute.resolve.inference import InferenceServiceSpec, resolve_inference
 from simcompute.resolve.jobs import ClusterJobSpec, from_training, resolve_trace_jobs
 from simcompute.resolve.site import SiteSpec, resolve_site
 from simcompute.resolve.training import TrainingJobSpec, resolve_training
@@ -29,6 +30,7 @@ class ResolvedScenario:
     jobs: tuple[TrainingJobSpec, ...]
     calibration: CalibrationProfile | None
     trace_jobs: tuple[ClusterJobSpec, ...] = ()
+    services: tuple[InferenceServiceSpec, ...] = ()
 
     @property
     def cluster_jobs(self) -> tuple[ClusterJobSpec, ...]:
@@ -55,16 +57,47 @@ def resolve(
         )
     site = resolve_site(scenario, catalog, cluster)
     jobs = []
+    services = []
     for i, workload in enumerate(scenario.workloads):
         if isinstance(workload, InferenceWorkload):
-            raise NotSupportedError(
-                f"workloads[{i}]: kind 'inference' is not yet supported by this version of simcompute"
-            )
+            services.append(resolve_inference(i, workload, cluster, catalog, profile))
+            continue
         jobs.append(resolve_training(i, workload, cluster, catalog, profile))
+    _check_reservations(cluster, jobs, services)
     return ResolvedScenario(
         scenario=scenario, cluster=cluster, site=site, jobs=tuple(jobs), calibration=profile,
         trace_jobs=resolve_trace_jobs(scenario, cluster, catalog, profile),
+        services=tuple(services),
     )  # fmt: skip
 
 
-__all__ = ["ClusterJobSpec", "ClusterSpec", "ResolvedScenario", "SiteSpec", "TrainingJobSpec", "resolve"]
+def _check_reservations(
+    cluster: ClusterSpec, jobs: list[TrainingJobSpec], services: list[InferenceServiceSpec]
+) -> None:
+    """Services hold their GPUs for the whole run: they and every training job must fit beside them."""
+    reserved = 0
+    for service in services:
+        reserved += service.config.gpus
+        if reserved > cluster.total_gpus:
+            raise ConfigError(
+                f"{service.path}.replicas",
+                f"inference services reserve {reserved} GPUs but the cluster has {cluster.total_gpus}",
+            )
+    for job in jobs:
+        if job.config.gpus > cluster.total_gpus - reserved:
+            raise ConfigError(
+                f"workloads[{job.index}].gpus",
+                f"{job.config.gpus} GPUs requested but inference services reserve {reserved} of the "
+                f"cluster's {cluster.total_gpus}",
+            )
+
+
+__all__ = [
+    "ClusterJobSpec",
+    "ClusterSpec",
+    "InferenceServiceSpec",
+    "ResolvedScenario",
+    "SiteSpec",
+    "TrainingJobSpec",
+    "resolve",
+]

@@ -1,0 +1,57 @@
+"""Per-request state of a service, stored compactly (typed arrays, 8 bytes per value)."""
+
+from __future__ import annotations
+
+from array import array
+
+import numpy as np
+
+from simcompute.traffic import Requests
+
+NAN = float("nan")
+
+
+def _floats(values: np.ndarray) -> array:
+    out = array("d")
+    out.frombytes(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+    return out
+
+
+def _ints(values: np.ndarray) -> array:
+    out = array("q")
+    out.frombytes(np.ascontiguousarray(values, dtype=np.int64).tobytes())
+    return out
+
+
+class RequestState:
+    """Columns of per-request inputs, timings and bookkeeping, indexed by request id."""
+
+    def __init__(self, reqs: Requests):
+        n = len(reqs)
+        self.n = n
+        self.arrival = _floats(reqs.arrival_s)
+        self.prompt = _ints(reqs.prompt_tokens)
+        self.output = _ints(reqs.output_tokens)
+        self.replica = _ints(np.full(n, -1))
+        self.admitted = _floats(np.full(n, np.nan))
+        self.first_token = _floats(np.full(n, np.nan))
+        self.finish = _floats(np.full(n, np.nan))
+        self.energy = _floats(np.zeros(n))
+        self.preemptions = _ints(np.zeros(n))
+        self.generated = _ints(np.zeros(n))  # tokens generated when it last joined the decode batch
+        self.join_step = _ints(np.zeros(n))  # replica decode-step counter when it joined
+        self.join_energy = _floats(np.zeros(n))  # replica per-request energy accumulator then
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The public columns as numpy arrays (copies of the typed arrays' buffers)."""
+        return {
+            "replica": np.frombuffer(self.replica, dtype=np.int64).copy(),
+            "arrival_s": np.frombuffer(self.arrival, dtype=np.float64).copy(),
+            "admitted_s": np.frombuffer(self.admitted, dtype=np.float64).copy(),
+            "first_token_s": np.frombuffer(self.first_token, dtype=np.float64).copy(),
+            "finish_s": np.frombuffer(self.finish, dtype=np.float64).copy(),
+            "prompt_tokens": np.frombuffer(self.prompt, dtype=np.int64).copy(),
+            "output_tokens": np.frombuffer(self.output, dtype=np.int64).copy(),
+            "preemptions": np.frombuffer(self.preemptions, dtype=np.int64).copy(),
+            "energy_j": np.frombuffer(self.energy, dtype=np.float64).copy(),
+        }

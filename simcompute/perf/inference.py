@@ -1,0 +1,203 @@
+"""Iteration time, KV-cache capacity and GPU activity of one inference replica (DESIGN.md section 4).
+
+An iteration (one forward pass of the running batch) takes
+
+    step_s = max(compute_s, memory_s) + allreduce_s
+
+- `compute_s`: FLOPs at a calibrated fraction of dense peak. FLOPs per token come from
+  `inference_flops_per_token`: `2 N` for the weights (linear in tokens) plus `4 L H Q` per
+  token of attention context (so prefill attention is quadratic in the prompt).
+- `memory_s`: bytes read from HBM at a calibrated fraction of its bandwidth: all weights
+  once per iteration, plus the KV cache the batch attends to, plus the KV written.
+- `allreduce_s`: tensor parallelism (Megatron-LM) all-reduces the activations twice per
+  layer; ring all-reduce moves `2 (n-1)/n` of the bytes over NVLink, plus a latency each.
+
+Every term is linear in (tokens, attention context, KV read), so while a decode batch stays
+the same its step times form an arithmetic series (the engine sums them in closed form).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from simcompute.catalog import Accelerator, Generation, ModelSpec, Node
+from simcompute.perf.flops import inference_flops_per_token
+from simcompute.perf.training import Phase
+from simcompute.profile import FittedParameters
+
+WEIGHT_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}
+"""Bytes per weight by precision (fp8/int8: weight-only or W8A8 quantisation, 1 byte each)."""
+
+KV_BYTES_PER_ELEMENT = 2.0
+"""KV cache in 16-bit (vLLM's default `kv_cache_dtype=auto` keeps the model's bf16/fp16)."""
+
+ACTIVATION_BYTES = 2.0
+"""Activations exchanged by tensor-parallel all-reduces are bf16/fp16."""
+
+ALLREDUCE_LATENCY_S = 10e-6
+"""Latency of one small intra-node all-reduce. Assumption: order of NCCL's small-message
+all-reduce time on NVLink systems as printed by nccl-tests (https://github.com/NVIDIA/nccl-tests);
+it only matters for tensor-parallel replicas."""
+
+GEMMS_PER_LAYER = 4  # qkv, attention-out, MLP up, MLP down (simcompute.perf.gemms.layer_gemms)
+
+
+@dataclass(frozen=True)
+class StepModel:
+    """Linear coefficients of one replica's iteration time, and its power activities.
+
+    compute_s = c0 + c_tok * tokens + c_ctx * attn_ctx
+    memory_s  = m0 + m_tok * tokens + m_ctx * kv_read
+    comm_s    = k0 + k_tok * tokens            (0 without tensor parallelism)
+    `tokens` are the tokens processed in the iteration, `attn_ctx` the sum over them of the
+    tokens each attends to, `kv_read` the KV-cache tokens read from HBM.
+    """
+
+    c0: float
+    c_tok: float
+    c_ctx: float
+    m0: float
+    m_tok: float
+    m_ctx: float
+    k0: float
+    k_tok: float
+    ridge_tokens: float
+    compute_activity: float
+    memory_activity: float
+
+    def step_time_s(self, tokens: float, attn_ctx: float, kv_read: float) -> float:
+        compute = self.c0 + self.c_tok * tokens + self.c_ctx * attn_ctx
+        memory = self.m0 + self.m_tok * tokens + self.m_ctx * kv_read
+        comm = self.k0 + self.k_tok * tokens
+        return (compute if compute > memory else memory) + comm
+
+    def activity(self, tokens: float) -> float:
+        """GPU activity of an iteration of `tokens` tokens (0 idle .. 1 at the power limit).
+
+        Interpolates from the memory-bound activity to the compute-bound one by the share of
+        the weight GEMMs' compute time in their memory time, `min(1, tokens / ridge_tokens)`:
+        a batch-1 decode step draws the measured decode power (ML.ENERGY v1, generations.yaml
+        `decode_activity`), power rises with batch size (ML.ENERGY leaderboard: J/token falls
+        and W rises with batch), and a step at or past the roofline ridge draws
+        compute-bound power (`training_activity`). The interpolation is this model's
+        assumption; a calibration profile's `memory_activity`/`compute_activity` replace the
+        end points.
+        """
+        share = tokens / self.ridge_tokens
+        if share > 1.0:
+            share = 1.0
+        return self.memory_activity + (self.compute_activity - self.memory_activity) * share
+
+    def phase(self, tokens: float, attn_ctx: float, kv_read: float) -> Phase:
+        """One iteration as a `Phase` (bound: whichever of compute and memory is longer)."""
+        compute = self.c0 + self.c_tok * tokens + self.c_ctx * attn_ctx
+        memory = self.m0 + self.m_tok * tokens + self.m_ctx * kv_read
+        return Phase(
+            "prefill" if tokens > 1 and attn_ctx > kv_read else "decode",
+            self.step_time_s(tokens, attn_ctx, kv_read),
+            self.activity(tokens),
+            "compute" if compute >= memory else "memory",
+        )
+
+
+@dataclass(frozen=True)
+class ReplicaPerf:
+    """Performance of one replica: its step model and KV-cache capacity."""
+
+    step: StepModel
+    weights_bytes: float
+    activation_bytes: float
+    kv_bytes_per_token: float
+    kv_capacity_tokens: int
+
+
+def prefill_context(chunk: int, start: int) -> float:
+    """Attention context summed over a prompt chunk of `chunk` tokens after `start` earlier ones.
+
+    Token j (0-based) attends to j + 1 tokens (itself and all before it, causal mask).
+    """
+    return chunk * start + chunk * (chunk + 1) / 2.0
+
+
+def estimate_replica(
+    model: ModelSpec,
+    accelerator: Accelerator,
+    generation: Generation,
+    node: Node,
+    *,
+    tp: int,
+    precision: str,
+    max_batch_size: int,
+    max_batch_tokens: int,
+    memory_utilization: float,
+    fitted: FittedParameters | None = None,
+) -> ReplicaPerf:
+    """The step model and KV capacity of a replica of `model` on `tp` GPUs of one node.
+
+    Efficiencies come from the GPU generation (`gemm_efficiency_max`, `memory_efficiency`)
+    unless a calibration profile's fitted values replace them; the profile's
+    `gemm_half_size_flops` adds each GEMM's fixed cost (see `simcompute.perf.efficiency`).
+    Raises `ValueError` when the precision has no peak on this GPU or the model does not fit.
+    """
+
+    def pick(fitted_value: float | None, default: float) -> float:
+        return fitted_value if fitted_value is not None else default
+
+    f = fitted or FittedParameters()
+    peak = accelerator.peak_flops(precision) * tp
+    gemm_eff = pick(f.gemm_max_efficiency, generation.gemm_efficiency_max)
+    mem_eff = pick(f.memory_efficiency, generation.memory_efficiency)
+    flop_rate = peak * gemm_eff
+    byte_rate = accelerator.hbm_bandwidth_bytes_per_s * tp * mem_eff
+
+    flops_per_token = inference_flops_per_token(model, 0)
+    flops_per_ctx = inference_flops_per_token(model, 1) - flops_per_token
+    gemms = GEMMS_PER_LAYER * model.layers + 1  # + LM head
+    c0 = gemms * f.gemm_half_size_flops / (flop_rate / tp) if f.gemm_half_size_flops is not None else 0.0
+
+    bytes_per_weight = WEIGHT_BYTES[precision]
+    weights = model.total_params * bytes_per_weight
+    kv_per_token = model.kv_cache_bytes_per_token(KV_BYTES_PER_ELEMENT)
+
+    if tp > 1:
+        ring = 2.0 * (tp - 1) / tp * model.hidden * ACTIVATION_BYTES / (node.nvlink_bandwidth_gbps * 1e9)
+        k0, k_tok = 2 * model.layers * ALLREDUCE_LATENCY_S, 2 * model.layers * ring
+    else:
+        k0 = k_tok = 0.0
+
+    # Roofline ridge of the weight GEMMs: 2 N tokens / flop_rate == weights / byte_rate.
+    ridge = weights / byte_rate * flop_rate / flops_per_token
+    step = StepModel(
+        c0=c0,
+        c_tok=flops_per_token / flop_rate,
+        c_ctx=flops_per_ctx / flop_rate,
+        m0=weights / byte_rate,
+        m_tok=kv_per_token / byte_rate,
+        m_ctx=kv_per_token / byte_rate,
+        k0=k0,
+        k_tok=k_tok,
+        ridge_tokens=ridge,
+        compute_activity=pick(f.compute_activity, generation.training_activity),
+        memory_activity=pick(f.memory_activity, generation.decode_activity),
+    )
+    # Activation peak of vLLM's profiling pass (estimate): one layer's widest intermediates for
+    # a full token budget (hidden states x4 and the MLP up-projection), plus fp32 logits.
+    up = (2 if model.gated_ffn else 1) * model.ffn_hidden_eff
+    activations = (
+        max_batch_tokens * (4 * model.hidden + up) * ACTIVATION_BYTES + max_batch_size * model.vocab * 4.0
+    )
+    budget = accelerator.memory_bytes * tp * memory_utilization
+    free = budget - weights - activations
+    if free < kv_per_token:
+        raise ValueError(
+            f"{model.name} in {precision} needs {weights / 1e9:.1f} GB of weights and "
+            f"{activations / 1e9:.1f} GB of activations; {tp} x {accelerator.id} at "
+            f"{memory_utilization:g} memory utilisation give {budget / 1e9:.1f} GB"
+        )
+    return ReplicaPerf(
+        step=step,
+        weights_bytes=weights,
+        activation_bytes=activations,
+        kv_bytes_per_token=kv_per_token,
+        kv_capacity_tokens=int(free // kv_per_token),
+    )

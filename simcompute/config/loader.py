@@ -106,55 +106,52 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError("", f"not valid YAML: {where}{problem}", str(path)) from None
 
 
-def _resolve_data_paths(workload: Any, base_dir: Path) -> Any:
-    """A workload with relative data-file paths (traces, length tables) made relative to `base_dir`."""
-    if not isinstance(workload, Mapping):
-        return workload
-    workload = dict(workload)
-    for key in ("arrivals", "prompt_tokens", "output_tokens"):
-        section = workload.get(key)
-        if isinstance(section, Mapping) and isinstance(section.get("path"), str):
-            candidate = Path(section["path"])
-            if not candidate.is_absolute() and not candidate.exists():
-                workload[key] = {**section, "path": str(base_dir / candidate)}
-    return workload
+# Where a scenario names files. Each is relative to the scenario file's folder when the file
+# exists there; otherwise it is left as written (a bundled profile name, or a path relative to
+# the working directory).
+_FILE_FIELDS = (
+    ("calibration",),
+    ("scheduling", "jobs"),
+    ("scheduling", "jobs", "path"),
+    ("site", "grid_profile"),
+    ("site", "price_profile"),
+    ("site", "cooling", "weather_csv"),
+    ("workloads", "*", "arrivals", "path"),
+    ("workloads", "*", "prompt_tokens", "path"),
+    ("workloads", "*", "output_tokens", "path"),
+)
+
+
+def _resolve_file(node: Any, keys: tuple[str, ...], base_dir: Path) -> Any:
+    """A copy of `node` with the file named at `keys` made relative to `base_dir`."""
+    if not keys:
+        if isinstance(node, str) and not Path(node).is_absolute() and (base_dir / node).exists():
+            return str(base_dir / node)
+        return node
+    head, rest = keys[0], keys[1:]
+    if head == "*" and isinstance(node, list):
+        return [_resolve_file(item, rest, base_dir) for item in node]
+    if isinstance(node, Mapping) and head in node:
+        return {**node, head: _resolve_file(node[head], rest, base_dir)}
+    return node
 
 
 def scenario_from_dict(data: Any, base_dir: Path | None = None, source: str | None = None) -> Scenario:
     """Validate a plain mapping (as parsed from YAML) into a `Scenario`.
 
-    Relative file paths inside the scenario (calibration profiles, traces) are resolved
-    against `base_dir`, the folder of the scenario file.
+    Relative file paths inside the scenario (calibration profiles, traces, weather and grid
+    profiles) are resolved against `base_dir`, the folder of the scenario file.
     """
     if not isinstance(data, Mapping):
         raise ConfigError("", f"a scenario must be a mapping of keys, got {type(data).__name__}", source)
     data = dict(nominal(data))  # uncertain inputs: a plain run uses their means
-    calibration = data.get("calibration")
-    if isinstance(calibration, str) and base_dir is not None:
-        candidate = Path(calibration)
-        if not candidate.is_absolute() and not candidate.exists():
-            data["calibration"] = str(base_dir / candidate)
-    data = _resolve_trace_path(data, base_dir)
-    if base_dir is not None and isinstance(data.get("workloads"), list):
-        data["workloads"] = [_resolve_data_paths(w, base_dir) for w in data["workloads"]]
+    if base_dir is not None:
+        for keys in _FILE_FIELDS:
+            data = _resolve_file(data, keys, base_dir)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         raise format_validation_error(exc, source) from None
-
-
-def _resolve_trace_path(data: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:
-    """`scheduling.jobs` (a trace path) is relative to the scenario file's folder."""
-    scheduling = data.get("scheduling")
-    if base_dir is None or not isinstance(scheduling, Mapping):
-        return data
-    jobs = scheduling.get("jobs")
-    path = jobs.get("path") if isinstance(jobs, Mapping) else jobs
-    if not isinstance(path, str) or Path(path).is_absolute() or Path(path).exists():
-        return data
-    resolved = str(base_dir / path)
-    jobs = dict(jobs, path=resolved) if isinstance(jobs, Mapping) else resolved
-    return dict(data, scheduling=dict(scheduling, jobs=jobs))
 
 
 def load_scenario(source: str | Path | Mapping[str, Any] | Scenario) -> Scenario:

@@ -50,3 +50,24 @@ def test_error_path_and_message(scenario_dict):
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: Path(p).stem)
 def test_bundled_scenarios_load(path):
     assert load_scenario(path).name
+
+
+def test_files_are_relative_to_the_scenario(tmp_path, scenario_dict, monkeypatch):
+    """A price profile next to the scenario is found whatever the working directory."""
+    import yaml
+
+    import simcompute as sc
+
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "prices.csv").write_text("hour,price_usd_per_kwh\n" + "".join(f"{h},0.5\n" for h in range(24)))
+    scenario_dict["site"].pop("electricity_usd_per_kwh")
+    scenario_dict["site"]["price_profile"] = "prices.csv"
+    (folder / "s.yaml").write_text(yaml.safe_dump(scenario_dict))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    scenario = load_scenario(folder / "s.yaml")
+    assert scenario.site.price_profile == str(folder / "prices.csv")
+    result = sc.run(scenario)
+    assert result.total("energy_cost_usd") == pytest.approx(result.total("facility_energy_kwh") * 0.5)

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from results_md import update_section
 
 from simcompute.sweep import LocalExecutor, RayExecutor, SweepSpec, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
-BEGIN, END = "<!-- bench_sweep:begin -->", "<!-- bench_sweep:end -->"
 
 
 def _spec(runs: int) -> SweepSpec:
@@ -73,9 +73,8 @@ def main() -> None:
         print(lines[-1])
 
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    section = "\n".join(
+    body = "\n".join(
         [
-            BEGIN,
             "## Sweeps (`bench/bench_sweep.py`)",
             "",
             f"Measured {stamp} on {platform.machine()} ({platform.python_version()}), 2 cores: a grid sweep of "
@@ -86,17 +85,9 @@ def main() -> None:
             "| executor | runs | wall (s) | runs/s | simulation per run (ms) | overhead per run (ms) |",
             "|---|---:|---:|---:|---:|---:|",
             *lines,
-            END,
         ]
     )
-    results = ROOT / "bench" / "RESULTS.md"
-    text = results.read_text() if results.exists() else "# Benchmark results\n"
-    if BEGIN in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    results.write_text(text)
-    print(f"wrote {results}")
+    print(f"wrote {update_section('bench_sweep', body)}")
 
 
 if __name__ == "__main__":

@@ -16,11 +16,16 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from results_md import update_section
+
 ROOT = Path(__file__).resolve().parents[1]
 CASES = {
     "quickstart": ROOT / "scenarios" / "quickstart.yaml",
     "gpt3-175b-a100": ROOT / "scenarios" / "gpt3-175b-a100.yaml",
     "llama2-7b-h100": ROOT / "scenarios" / "llama2-7b-h100.yaml",
+    "llama2-7b-serving": ROOT / "scenarios" / "llama2-7b-serving.yaml",
+    "train-and-serve": ROOT / "scenarios" / "train-and-serve.yaml",
+    "shared-cluster": ROOT / "scenarios" / "shared-cluster.yaml",
 }
 
 CHILD = r"""
@@ -62,7 +67,6 @@ def run_case(path: Path, repeats: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
     args = parser.parse_args()
     rows = []
     for name, path in CASES.items():
@@ -75,11 +79,11 @@ def main() -> None:
               f"{res['events_per_s']:10.0f} ev/s  {res['peak_mib']:7.1f} MiB  ({time.perf_counter() - t0:.1f} s total)")  # fmt: skip
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        "# Benchmark results",
+        "## Bundled scenarios (`bench/run_bench.py`)",
         "",
-        f"Measured {stamp} with `python bench/run_bench.py` on {platform.machine()}, "
-        f"Python {platform.python_version()}, {platform.system()}; best of {args.repeats} runs after a warm-up, "
-        "each case in its own process. Wall time covers `simcompute.run` (load, resolve, simulate, aggregate).",
+        f"Measured {stamp} on {platform.machine()}, Python {platform.python_version()}, {platform.system()}; "
+        f"best of {args.repeats} runs after a warm-up, each case in its own process. Wall time covers "
+        "`simcompute.run` (load, resolve, simulate, aggregate).",
         "",
         "| case | wall time (ms) | SimPy events | events/s | peak traced memory (MiB) |",
         "|---|---:|---:|---:|---:|",
@@ -88,8 +92,7 @@ def main() -> None:
         lines.append(
             f"| {r['name']} | {r['wall_s'] * 1000:.1f} | {r['events']} | {r['events_per_s']:.0f} | {r['peak_mib']:.1f} |"
         )
-    Path(args.out).write_text("\n".join(lines) + "\n")
-    print(f"wrote {args.out}")
+    print(f"wrote {update_section('run_bench', chr(10).join(lines))}")
 
 
 if __name__ == "__main__":

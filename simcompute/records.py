@@ -1,7 +1,8 @@
 """Flat record rows appended while a simulation runs, turned into DataFrames afterwards.
 
 Rows are plain tuples in column order (cheap to append in hot loops); the column names live
-next to them here, in one place.
+next to them here, in one place. Periodic event rows (a job's checkpoints) come as column
+blocks, written in one call.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class Records:
     owners: list[str] = field(default_factory=list)
     power: PowerSegments = field(default_factory=PowerSegments)
     events: list[tuple[Any, ...]] = field(default_factory=list)
+    # (rows before it, t_s, workload, event, gpus, detail key, detail values)
+    event_blocks: list[tuple[int, np.ndarray, str, str, int, str, np.ndarray]] = field(default_factory=list)
     jobs: list[dict[str, Any]] = field(default_factory=list)
     requests: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # per inference workload
     end_s: float = 0.0
@@ -76,6 +79,13 @@ class Records:
     def event(self, t_s: float, workload: str, event: str, gpus: int = 0, detail: str = "") -> None:
         self.events.append((t_s, workload, event, gpus, detail))
 
+    def event_block(
+        self, t_s: np.ndarray, workload: str, event: str, gpus: int, key: str, values: np.ndarray
+    ) -> None:
+        """Rows at times `t_s` of one workload and event, row i's detail `key=values[i]` (%.6g):
+        the same rows as `event` calls one by one, in one call."""
+        self.event_blocks.append((len(self.events), t_s, workload, event, gpus, key, values))
+
     def power_frame(self) -> pd.DataFrame:
         cols = self.power.columns()
         frame = pd.DataFrame({k: v for k, v in cols.items() if k != "owner"}, columns=list(POWER_COLUMNS[1:]))
@@ -83,5 +93,25 @@ class Records:
         return frame
 
     def events_frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame(self.events, columns=list(EVENT_COLUMNS))
-        return frame.sort_values("t_s", kind="stable").reset_index(drop=True)
+        """Events in time order; rows at the same time keep the order they were written in."""
+        blocks = self.event_blocks
+        if not blocks:
+            frame = pd.DataFrame(self.events, columns=list(EVENT_COLUMNS))
+            return frame.sort_values("t_s", kind="stable").reset_index(drop=True)
+        n = len(self.events)
+        t, workload, event, gpus, detail = (list(c) for c in zip(*self.events)) if n else ([], [], [], [], [])
+        # Write order: row i of `events` is 2i + 1; a block written after k rows is 2k.
+        order = [np.arange(1, 2 * n, 2)]
+        for k, t_s, name, kind, count, key, values in blocks:
+            m = len(t_s)
+            t.extend(t_s.tolist())
+            workload.extend([name] * m)
+            event.extend([kind] * m)
+            gpus.extend([count] * m)
+            detail.extend([f"{key}={v:.6g}" for v in values.tolist()])
+            order.append(np.full(m, 2 * k))
+        t_arr = np.array(t, dtype=float)
+        rank = np.lexsort((np.concatenate(order), t_arr))
+        columns = (t_arr, np.array(workload, dtype=object), np.array(event, dtype=object),
+                   np.array(gpus, dtype=np.int64), np.array(detail, dtype=object))  # fmt: skip
+        return pd.DataFrame({name: col[rank] for name, col in zip(EVENT_COLUMNS, columns)})

@@ -4,14 +4,13 @@ Every GPU slot belongs to exactly one ledger owner at any time: a training job (
 a service that reserved it, `idle` (healthy and unheld, including GPUs stranded on a node a
 job holds whole), or `failed` (on a node under repair; drawing idle power or nothing, as
 `failures.failed_power` says). Free-GPU bookkeeping keeps nodes in buckets by their free
-count, so placing or freeing a job touches only its own nodes; whole nodes are handled in
-bulk (C-level `map` over the node list, no Python loop per node).
+count, so placing or freeing a job touches only its own nodes; a whole node costs one list
+store each way (its holder), no dict work.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from itertools import compress, islice, repeat
+from itertools import islice
 from typing import Any
 
 import simpy
@@ -23,11 +22,6 @@ from simcompute.resolve import ClusterSpec
 IDLE_OWNER = "idle"
 FAILED_OWNER = "failed"
 NO_POWER = SlotPower(gpu_w=0.0, host_w=0.0, network_w=0.0)
-
-
-def _consume(iterator) -> None:
-    """Run an iterator of side effects to its end (at C speed)."""
-    deque(iterator, maxlen=0)
 
 
 class Cluster:
@@ -161,7 +155,8 @@ class Cluster:
         count = -(-gpus // gpn) if per_node else min(gpus // gpn, len(full))
         whole = list(islice(full, count))
         full.difference_update(whole)
-        _consume(map(free.__setitem__, whole, repeat(0)))
+        for node in whole:
+            free[node] = 0
         self.free_gpus -= count * gpn
         partial: list[tuple[int, int]] = []
         rest = 0 if per_node else gpus - count * gpn
@@ -186,7 +181,9 @@ class Cluster:
         self._account()
         whole, partial = self._place(gpus, self.placement == "node")
         on_node = self.on_node
-        _consume(map(self.whole_of.__setitem__, whole, repeat(holder)))
+        whole_of = self.whole_of
+        for node in whole:
+            whole_of[node] = holder
         for node, _ in partial:
             on_node[node][holder] = None
         self.holdings[holder] = (dict.fromkeys(whole), partial)
@@ -198,9 +195,12 @@ class Cluster:
         self._account()
         whole, partial = self.holdings.pop(holder)
         on_node, up, free = self.on_node, self.up, self.free
-        _consume(map(self.whole_of.__setitem__, whole, repeat(None)))
-        back = list(compress(whole, map(up.__getitem__, whole)))
-        _consume(map(free.__setitem__, back, repeat(self.gpn)))
+        whole_of, gpn = self.whole_of, self.gpn
+        for node in whole:
+            whole_of[node] = None
+        back = [node for node in whole if up[node]]
+        for node in back:
+            free[node] = gpn
         self.buckets[self.gpn].update(back)
         self.free_gpus += len(back) * self.gpn
         for node, count in partial:
@@ -275,7 +275,8 @@ class Cluster:
             del self.on_node[node][holder]
             partial[:] = [(n, c) for n, c in partial if n != node]
         new_whole, new_partial = self._place(count, self.placement == "node")
-        _consume(map(self.whole_of.__setitem__, new_whole, repeat(holder)))
+        for n in new_whole:
+            self.whole_of[n] = holder
         for n, _ in new_partial:
             self.on_node[n][holder] = None
         whole.update(dict.fromkeys(new_whole))

@@ -83,7 +83,7 @@ class Records:
         self, t_s: np.ndarray, workload: str, event: str, gpus: int, key: str, values: np.ndarray
     ) -> None:
         """Rows at times `t_s` of one workload and event, row i's detail `key=values[i]` (%.6g):
-        the same rows as `event` calls one by one, in one call."""
+        the same rows as `event` calls one by one, in one call (a -0.0 value may print as 0)."""
         self.event_blocks.append((len(self.events), t_s, workload, event, gpus, key, values))
 
     def power_frame(self) -> pd.DataFrame:
@@ -99,19 +99,37 @@ class Records:
             frame = pd.DataFrame(self.events, columns=list(EVENT_COLUMNS))
             return frame.sort_values("t_s", kind="stable").reset_index(drop=True)
         n = len(self.events)
-        t, workload, event, gpus, detail = (list(c) for c in zip(*self.events)) if n else ([], [], [], [], [])
+        rows = list(zip(*self.events)) if n else [(), (), (), (), ()]
+        at, t_s, workload, event, gpus, key, values = zip(*blocks)
+        sizes = np.array([len(t) for t in t_s])
         # Write order: row i of `events` is 2i + 1; a block written after k rows is 2k.
-        order = [np.arange(1, 2 * n, 2)]
-        for k, t_s, name, kind, count, key, values in blocks:
-            m = len(t_s)
-            t.extend(t_s.tolist())
-            workload.extend([name] * m)
-            event.extend([kind] * m)
-            gpus.extend([count] * m)
-            detail.extend([f"{key}={v:.6g}" for v in values.tolist()])
-            order.append(np.full(m, 2 * k))
-        t_arr = np.array(t, dtype=float)
-        rank = np.lexsort((np.concatenate(order), t_arr))
-        columns = (t_arr, np.array(workload, dtype=object), np.array(event, dtype=object),
-                   np.array(gpus, dtype=np.int64), np.array(detail, dtype=object))  # fmt: skip
+        order = np.concatenate([np.arange(1, 2 * n, 2), np.repeat(2 * np.array(at), sizes)])
+        t = np.concatenate([np.array(rows[0], dtype=float), *t_s])
+        rank = np.lexsort((order, t))
+        # Details: each distinct (key, value) formatted once (checkpoints repeat the same
+        # progress values).
+        names, codes = np.unique(np.array(key, dtype=object), return_inverse=True)
+        codes, numbers = np.repeat(codes, sizes), np.concatenate(values)
+        details = np.empty(len(numbers), dtype=object)
+        for code, name in enumerate(names.tolist()):
+            rows_k = codes == code
+            uniques, inverse = np.unique(numbers[rows_k], return_inverse=True)
+            details[rows_k] = np.array([f"{name}={v:.6g}" for v in uniques.tolist()], dtype=object)[inverse]
+        columns = (
+            t,
+            _objects(rows[1], np.repeat(np.array(workload, dtype=object), sizes)),
+            _objects(rows[2], np.repeat(np.array(event, dtype=object), sizes)),
+            np.concatenate(
+                [np.array(rows[3], dtype=np.int64), np.repeat(np.array(gpus, dtype=np.int64), sizes)]
+            ),
+            _objects(rows[4], details),
+        )
         return pd.DataFrame({name: col[rank] for name, col in zip(EVENT_COLUMNS, columns)})
+
+
+def _objects(head: tuple[Any, ...], tail: np.ndarray) -> np.ndarray:
+    """The values of `head`, then `tail`, as one object array."""
+    out = np.empty(len(head) + len(tail), dtype=object)
+    out[: len(head)] = head
+    out[len(head) :] = tail
+    return out

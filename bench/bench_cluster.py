@@ -2,13 +2,16 @@
 
 The job mix follows the shape of public cluster traces (Philly, Helios: most jobs small, a
 heavy tail of large ones; log-normal run times; Poisson arrivals), drawn from a fixed seed and
-sized so the cluster is busy but not saturated. Writes its section of bench/RESULTS.md.
+sized so the cluster is busy but not saturated. Times each stage of `simcompute.run` (load and
+resolve, simulate, result tables) in CPU and wall time. Writes its section of bench/RESULTS.md
+(between markers, replacing an older one; nothing else in the file changes).
 Run: `python bench/bench_cluster.py` (from the repository root).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import platform
 import sys
 import tempfile
@@ -22,6 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import simcompute as sc  # noqa: E402
+from simcompute.config import load_scenario  # noqa: E402
+from simcompute.engine import simulate  # noqa: E402
+from simcompute.resolve import resolve  # noqa: E402
+from simcompute.results import build_result  # noqa: E402
 
 NODES = 12_500  # x 8 GPUs = 100,000
 JOBS = 10_000
@@ -31,6 +38,7 @@ SIZE_SHARE = np.array([0.40, 0.30, 0.20, 0.09, 0.01])
 MODELS = {8: "llama-7b", 64: "llama-2-7b", 512: "llama-2-70b", 4096: "llama-3-70b", 16384: "llama-3-405b"}
 MEAN_RUN_H = 60.0
 SECTION = "## Cluster operations (bench/bench_cluster.py)"
+BEGIN, END = "<!-- bench_cluster:begin -->", "<!-- bench_cluster:end -->"
 
 
 def make_trace(path: Path, seed: int = 0) -> None:
@@ -74,6 +82,35 @@ def scenario(trace: Path, policy: str) -> dict:
     }
 
 
+def timed_run(scenario_dict: dict):
+    """`simcompute.run` in its stages; returns the result and (CPU s, wall s) per stage."""
+    marks = [(time.process_time(), time.perf_counter())]
+    resolved = resolve(load_scenario(scenario_dict))
+    marks.append((time.process_time(), time.perf_counter()))
+    records = simulate(resolved)
+    marks.append((time.process_time(), time.perf_counter()))
+    result = build_result(resolved, records)
+    marks.append((time.process_time(), time.perf_counter()))
+    stages = [(c1 - c0, w1 - w0) for (c0, w0), (c1, w1) in itertools.pairwise(marks)]
+    return result, stages
+
+
+def write_section(path: Path, lines: list[str]) -> None:
+    """Replace this script's section of `path` (between markers; a first run replaces the
+    unmarked section under the same heading, up to the next heading) or append it."""
+    section = "\n".join([BEGIN, *lines, END])
+    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    if BEGIN in text:
+        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
+    elif SECTION in text:
+        head, rest = text.split(SECTION, 1)
+        tail = rest[rest.index("\n## ") + 1 :] if "\n## " in rest else ""
+        text = head + section + ("\n\n" + tail if tail else "\n")
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    path.write_text(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--policies", nargs="+", default=["fifo", "easy", "priority"])
@@ -86,14 +123,15 @@ def main() -> None:
         make_trace(trace)
         sc.run(scenario(trace, "fifo") | {"horizon": "1d"})  # warm-up: imports, catalog
         for policy in args.policies:
-            t0, c0 = time.perf_counter(), time.process_time()
-            result = sc.run(scenario(trace, policy))
-            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            result, stages = timed_run(scenario(trace, policy))
+            cpu, wall = (sum(s[i] for s in stages) for i in (0, 1))
             c = result.cluster.iloc[0]
-            rows.append((policy, wall, cpu, len(result.events), c))
-            print(f"{policy:9s} {wall:6.2f} s wall  {cpu:6.2f} s CPU  events {len(result.events):7d}  completed {int(c['jobs_completed'])}  "
-                  f"util {c['utilization']:.3f}  node failures {int(c['node_failures'])}  "
-                  f"interruptions {int(c['job_interruptions'])}  preemptions {int(c['preemptions'])}")  # fmt: skip
+            rows.append((policy, wall, cpu, [s[0] for s in stages], len(result.events), c))
+            print(f"{policy:9s} {wall:6.2f} s wall  {cpu:6.2f} s CPU (resolve {stages[0][0]:.2f}, simulate "
+                  f"{stages[1][0]:.2f}, tables {stages[2][0]:.2f})  events {len(result.events):7d}  "
+                  f"completed {int(c['jobs_completed'])}  util {c['utilization']:.3f}  node failures "
+                  f"{int(c['node_failures'])}  interruptions {int(c['job_interruptions'])}  "
+                  f"preemptions {int(c['preemptions'])}")  # fmt: skip
     if args.no_write:
         return
     lines = [
@@ -105,20 +143,20 @@ def main() -> None:
         f"{MEAN_RUN_H:.0f} h, Poisson arrivals over 0.9 years), one simulated year, GPU failures at the "
         "Llama 3 rate, node and rack failures, 2 h checkpoints written at 100 GB/s. Wall time covers "
         "`simcompute.run` (load, resolve, simulate, aggregate); CPU time is the process's own (the "
-        "machine was shared with other jobs, so wall time runs above it); target < 10 s.",
+        "machine was shared with other jobs, so wall time runs above it); target < 10 s. CPU time by "
+        "stage: load + resolve, simulate, result tables (`build_result`).",
         "",
-        "| policy | wall time (s) | CPU time (s) | event rows | jobs completed | utilization | node failures | job interruptions | preemptions |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| policy | wall time (s) | CPU time (s) | CPU: resolve / simulate / tables (s) | event rows | jobs completed | utilization | node failures | job interruptions | preemptions |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]  # fmt: skip
-    for policy, wall, cpu, events, c in rows:
+    for policy, wall, cpu, stage_cpu, events, c in rows:
         lines.append(
-            f"| {policy} | {wall:.2f} | {cpu:.2f} | {events} | {int(c['jobs_completed'])} | {c['utilization']:.3f} | "
-            f"{int(c['node_failures'])} | {int(c['job_interruptions'])} | {int(c['preemptions'])} |"
+            f"| {policy} | {wall:.2f} | {cpu:.2f} | {' / '.join(f'{x:.2f}' for x in stage_cpu)} | {events} | "
+            f"{int(c['jobs_completed'])} | {c['utilization']:.3f} | {int(c['node_failures'])} | "
+            f"{int(c['job_interruptions'])} | {int(c['preemptions'])} |"
         )
     out = Path(args.out)
-    text = out.read_text() if out.exists() else "# Benchmark results\n"
-    head = text.split(SECTION)[0].rstrip() + "\n\n"
-    out.write_text(head + "\n".join(lines) + "\n")
+    write_section(out, lines)
     print(f"wrote {out}")
 
 

@@ -1,7 +1,8 @@
 """Flat record rows appended while a simulation runs, turned into DataFrames afterwards.
 
 Rows are plain tuples in column order (cheap to append in hot loops); the column names live
-next to them here, in one place.
+next to them here, in one place. Periodic event rows (a job's checkpoints) come as column
+blocks, written in one call.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class Records:
     owners: list[str] = field(default_factory=list)
     power: PowerSegments = field(default_factory=PowerSegments)
     events: list[tuple[Any, ...]] = field(default_factory=list)
+    # (rows before it, t_s, workload, event, gpus, detail key, detail values)
+    event_blocks: list[tuple[int, np.ndarray, str, str, int, str, np.ndarray]] = field(default_factory=list)
     jobs: list[dict[str, Any]] = field(default_factory=list)
     requests: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # per inference workload
     end_s: float = 0.0
@@ -76,6 +79,13 @@ class Records:
     def event(self, t_s: float, workload: str, event: str, gpus: int = 0, detail: str = "") -> None:
         self.events.append((t_s, workload, event, gpus, detail))
 
+    def event_block(
+        self, t_s: np.ndarray, workload: str, event: str, gpus: int, key: str, values: np.ndarray
+    ) -> None:
+        """Rows at times `t_s` of one workload and event, row i's detail `key=values[i]` (%.6g):
+        the same rows as `event` calls one by one, in one call (a -0.0 value may print as 0)."""
+        self.event_blocks.append((len(self.events), t_s, workload, event, gpus, key, values))
+
     def power_frame(self) -> pd.DataFrame:
         cols = self.power.columns()
         frame = pd.DataFrame({k: v for k, v in cols.items() if k != "owner"}, columns=list(POWER_COLUMNS[1:]))
@@ -83,5 +93,43 @@ class Records:
         return frame
 
     def events_frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame(self.events, columns=list(EVENT_COLUMNS))
-        return frame.sort_values("t_s", kind="stable").reset_index(drop=True)
+        """Events in time order; rows at the same time keep the order they were written in."""
+        blocks = self.event_blocks
+        if not blocks:
+            frame = pd.DataFrame(self.events, columns=list(EVENT_COLUMNS))
+            return frame.sort_values("t_s", kind="stable").reset_index(drop=True)
+        n = len(self.events)
+        rows = list(zip(*self.events)) if n else [(), (), (), (), ()]
+        at, t_s, workload, event, gpus, key, values = zip(*blocks)
+        sizes = np.array([len(t) for t in t_s])
+        # Write order: row i of `events` is 2i + 1; a block written after k rows is 2k.
+        order = np.concatenate([np.arange(1, 2 * n, 2), np.repeat(2 * np.array(at), sizes)])
+        t = np.concatenate([np.array(rows[0], dtype=float), *t_s])
+        rank = np.lexsort((order, t))
+        # Details: each distinct (key, value) formatted once (checkpoints repeat the same
+        # progress values).
+        names, codes = np.unique(np.array(key, dtype=object), return_inverse=True)
+        codes, numbers = np.repeat(codes, sizes), np.concatenate(values)
+        details = np.empty(len(numbers), dtype=object)
+        for code, name in enumerate(names.tolist()):
+            rows_k = codes == code
+            uniques, inverse = np.unique(numbers[rows_k], return_inverse=True)
+            details[rows_k] = np.array([f"{name}={v:.6g}" for v in uniques.tolist()], dtype=object)[inverse]
+        columns = (
+            t,
+            _objects(rows[1], np.repeat(np.array(workload, dtype=object), sizes)),
+            _objects(rows[2], np.repeat(np.array(event, dtype=object), sizes)),
+            np.concatenate(
+                [np.array(rows[3], dtype=np.int64), np.repeat(np.array(gpus, dtype=np.int64), sizes)]
+            ),
+            _objects(rows[4], details),
+        )
+        return pd.DataFrame({name: col[rank] for name, col in zip(EVENT_COLUMNS, columns)})
+
+
+def _objects(head: tuple[Any, ...], tail: np.ndarray) -> np.ndarray:
+    """The values of `head`, then `tail`, as one object array."""
+    out = np.empty(len(head) + len(tail), dtype=object)
+    out[: len(head)] = head
+    out[len(head) :] = tail
+    return out

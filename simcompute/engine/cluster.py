@@ -4,7 +4,8 @@ Every GPU slot belongs to exactly one ledger owner at any time: a training job (
 a service that reserved it, `idle` (healthy and unheld, including GPUs stranded on a node a
 job holds whole), or `failed` (on a node under repair; drawing idle power or nothing, as
 `failures.failed_power` says). Free-GPU bookkeeping keeps nodes in buckets by their free
-count, so placing or freeing a job touches only its own nodes.
+count, so placing or freeing a job touches only its own nodes; a whole node costs one list
+store each way (its holder), no dict work.
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ class Cluster:
         self.busy_gpus = 0
         self.reserved_gpus = 0
         self.down_nodes = 0
-        self.holdings: dict[Any, tuple[list[int], list[tuple[int, int]]]] = {}
-        self.on_node: list[dict[Any, None]] = [{} for _ in range(self.nodes)]
+        # Per holder: its whole nodes (an ordered dict used as a set) and (node, count) partials.
+        self.holdings: dict[Any, tuple[dict[int, None], list[tuple[int, int]]]] = {}
+        self.whole_of: list[Any] = [None] * self.nodes  # the holder of a whole node
+        self.on_node: list[dict[Any, None]] = [{} for _ in range(self.nodes)]  # partial holders
         self.idle_owner = ledger.add_owner(IDLE_OWNER)
         self._idle_power = spec.slot_power.idle
         self._failed_power = failed_power
@@ -178,11 +181,12 @@ class Cluster:
         self._account()
         whole, partial = self._place(gpus, self.placement == "node")
         on_node = self.on_node
+        whole_of = self.whole_of
         for node in whole:
-            on_node[node][holder] = None
+            whole_of[node] = holder
         for node, _ in partial:
             on_node[node][holder] = None
-        self.holdings[holder] = (whole, partial)
+        self.holdings[holder] = (dict.fromkeys(whole), partial)
         self.busy_gpus += gpus
         self._update_idle()
 
@@ -191,12 +195,12 @@ class Cluster:
         self._account()
         whole, partial = self.holdings.pop(holder)
         on_node, up, free = self.on_node, self.up, self.free
-        back = []
+        whole_of, gpn = self.whole_of, self.gpn
         for node in whole:
-            del on_node[node][holder]
-            if up[node]:
-                back.append(node)
-                free[node] = self.gpn
+            whole_of[node] = None
+        back = [node for node in whole if up[node]]
+        for node in back:
+            free[node] = gpn
         self.buckets[self.gpn].update(back)
         self.free_gpus += len(back) * self.gpn
         for node, count in partial:
@@ -252,27 +256,30 @@ class Cluster:
         self.free[node] = 0
         self.down_nodes += 1
         # The caller interrupts these holders at once (their release calls `_update_idle`).
-        return list(self.on_node[node])
+        holder = self.whole_of[node]
+        return [holder] if holder is not None else list(self.on_node[node])
 
     def replace(self, holder: Any, node: int) -> bool:
         """Move `holder`'s GPUs on failed `node` to free healthy GPUs, if there are enough now
         (a spare takes over; the holder keeps the rest of its GPUs). False: no room."""
         whole, partial = self.holdings[holder]
-        count = self.gpn if node in whole else sum(c for n, c in partial if n == node)
+        is_whole = node in whole
+        count = self.gpn if is_whole else sum(c for n, c in partial if n == node)
         if self.units(count) > self.capacity():
             return False
         self._account()
-        del self.on_node[node][holder]
-        if node in whole:
-            whole.remove(node)
+        if is_whole:
+            self.whole_of[node] = None
+            del whole[node]
         else:
+            del self.on_node[node][holder]
             partial[:] = [(n, c) for n, c in partial if n != node]
         new_whole, new_partial = self._place(count, self.placement == "node")
         for n in new_whole:
-            self.on_node[n][holder] = None
+            self.whole_of[n] = holder
         for n, _ in new_partial:
             self.on_node[n][holder] = None
-        whole.extend(new_whole)
+        whole.update(dict.fromkeys(new_whole))
         partial.extend(new_partial)
         return True
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import gc
+from collections.abc import Callable
+
 import numpy as np
 import simpy
 
@@ -20,6 +24,28 @@ FAILURES_SPAWN_KEY = 0xFA11
 from the per-workload children `SeedSequence(seed).spawn(n)` (keys 0 .. n-1)."""
 
 
+def _gc_paused(func: Callable[..., Records]) -> Callable[..., Records]:
+    """Run `func` with the cycle collector paused (restored after, also on errors).
+
+    A run's objects (jobs, events, the environment) live until it ends, so the collector
+    finds no garbage while it runs (measured: 0 objects in every bundled scenario), yet its
+    passes over the growing heap cost ~0.8 s of ~6 s in bench/bench_cluster.py.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return wrapper
+
+
+@_gc_paused
 def simulate(resolved: ResolvedScenario) -> Records:
     """Simulate until every training job and service is done, or until the horizon if one is set.
 

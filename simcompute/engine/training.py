@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import simpy
 
 from simcompute.engine.checkpoint import CHECKPOINT_ACTIVITY, RESTART_ACTIVITY, CheckpointPlan
@@ -128,15 +129,15 @@ class TrainingJob:
         lead = self._first_checkpoint() - p0
         blocking = not self.ckpt.asynchronous and write_s > 0
         cycle = (write_s if not self.ckpt.asynchronous else 0.0) + self.period_s
-        starts = [t0 + lead + j * cycle for j in range(done)]
-        if blocking:
-            self.ledger.windows(self.owner, starts, write_s, self.gpus, self.ckpt_power, self.busy_power)
-        event, name, gpus = self.records.event, self.name, self.gpus
-        for j, start in enumerate(starts):
-            event(
-                start + write_s, name, "checkpoint", gpus, f"progress_s={p0 + lead + j * self.period_s:.6g}"
-            )
         if done:
+            j = np.arange(done)
+            starts = t0 + lead + j * cycle
+            if blocking:
+                self._write_windows(starts, write_s)
+            snapshots = p0 + lead + j * self.period_s
+            self.records.event_block(
+                starts + write_s, self.name, "checkpoint", self.gpus, "progress_s", snapshots
+            )
             self.committed_s = p0 + lead + (done - 1) * self.period_s
         self.checkpoints += done
         if into >= 0:
@@ -146,6 +147,22 @@ class TrainingJob:
             self.ckpt_s += done * write_s + max(into, 0.0)
         self.progress_s = progress
         self.state, self.since = "stopped", t_s
+
+    def _write_windows(self, starts: np.ndarray, write_s: float) -> None:
+        """Power segments of the checkpoint writes at `starts` (sorted, more than `write_s`
+        apart) and of the computing between them: from the running segment's end at
+        `starts[0]`, alternately writing (`write_s` long) and computing; computing after."""
+        ledger, owner, gpus = self.ledger, self.owner, self.gpus
+        ends = starts + write_s
+        n = len(starts)
+        t_start, t_end = np.empty(2 * n - 1), np.empty(2 * n - 1)
+        t_start[0::2], t_start[1::2] = starts, ends[:-1]
+        t_end[0::2], t_end[1::2] = ends, starts[1:]
+        which = np.zeros(2 * n - 1, dtype=np.intp)
+        which[1::2] = 1
+        ledger.set(owner, float(starts[0]), 0, self.busy_power)  # closes the running segment
+        ledger.add_segments(owner, t_start, t_end, gpus, [self.ckpt_power, self.busy_power], which)
+        ledger.set(owner, float(ends[-1]), gpus, self.busy_power)  # opens computing after the last
 
     def _close_restart(self) -> None:
         if self.state == "restarting":

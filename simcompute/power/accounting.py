@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simcompute.integrate import interval_means
 from simcompute.power.facility import ConstantPue
 
 J_PER_KWH = 3.6e6
@@ -61,21 +60,23 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
     n_owners = len(owners)
     t0 = power["t_start_s"].to_numpy(dtype=float)
     t1 = power["t_end_s"].to_numpy(dtype=float)
-    seg_it = (power["gpu_power_w"] + power["host_power_w"] + power["network_power_w"]).to_numpy(dtype=float)
-    codes = np.asarray(power["owner"].cat.codes if len(power) else [], dtype=int)
+    seg_it = power["gpu_power_w"].to_numpy(dtype=float) + power["host_power_w"].to_numpy(dtype=float)
+    seg_it += power["network_power_w"].to_numpy(dtype=float)
+    codes = np.asarray(power["owner"].cat.codes if len(power) else [], dtype=np.int64)
     edges = np.unique(
         np.concatenate([[0.0, end_s], t0, t1, hour_boundaries(site.start_hour, offset_s, end_s)])
     )
     edges = edges[(edges >= 0) & (edges <= end_s)]
     if len(edges) < 2:
         edges = np.array([0.0, end_s])
-    onehot = np.zeros((len(t0), n_owners))
-    onehot[np.arange(len(t0)), codes] = seg_it
     dt = np.diff(edges)
-    owner_it = interval_means(t0, t1, onehot, edges) if end_s > 0 else np.zeros((len(dt), n_owners))
-    it_w = owner_it.sum(axis=1)
+    owner_it = (
+        _owner_levels(t0, t1, seg_it, codes, edges, n_owners) if end_s > 0 else np.zeros((n_owners, len(dt)))
+    )
+    it_w = owner_it.sum(axis=0)
     mid = 0.5 * (edges[:-1] + edges[1:])
     hour = np.floor(site.start_hour + (mid + offset_s) / 3600.0).astype(np.int64)
+    del mid
     grid = site.grid.hourly(hour)
     facility = site.facility
     if isinstance(facility, ConstantPue):
@@ -87,26 +88,37 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
         dry, wet = site.weather.at(hour)
         facility_w, cooling_w = facility.facility_w(it_w, wet)
     pue = np.divide(facility_w, it_w, out=np.ones_like(it_w), where=it_w > 0)
-    owner_fac_j = owner_it * (pue * dt)[:, None]
-    owner_it_j = owner_it * dt[:, None]
-    share = np.divide(owner_it, it_w[:, None], out=np.zeros_like(owner_it), where=it_w[:, None] > 0)
     if site.water_from_cooling:
         onsite_l_per_j = facility.water_l_per_j(it_w, wet)
     else:
         onsite_l_per_j = np.full(len(dt), site.wue_l_per_kwh / J_PER_KWH)
-    owner_onsite = owner_it_j * onsite_l_per_j[:, None]
-    fac_kwh = owner_fac_j / J_PER_KWH
+    fac_kwh_per_w = pue * dt / J_PER_KWH  # facility kWh per watt of IT power in each interval
+    del pue
+
+    def total(weight: np.ndarray) -> np.ndarray:
+        """Each owner's IT power integrated against a per-interval weight (one 1-D row at a
+        time: no owners x intervals temporaries)."""
+        return np.array([np.sum(row * weight) for row in owner_it])
+
+    it_j = total(dt)
+    fac_kwh = total(fac_kwh_per_w)
+    cooling_j = total(np.divide(cooling_w * dt, it_w, out=np.zeros_like(it_w), where=it_w > 0))
+    co2_kg = total(fac_kwh_per_w * grid["carbon"]) / 1000.0
+    marginal_co2_kg = total(fac_kwh_per_w * grid["marginal"]) / 1000.0
+    energy_cost_usd = total(fac_kwh_per_w * grid["price"])
+    water_onsite_l = total(dt * onsite_l_per_j)
+    del fac_kwh_per_w
     water_rate = it_w * onsite_l_per_j + facility_w / J_PER_KWH * site.grid.water_intensity_l_per_kwh
     return Accounting(
         owners=list(owners),
-        it_j=owner_it_j.sum(axis=0),
-        facility_j=owner_fac_j.sum(axis=0),
-        cooling_j=(share * (cooling_w * dt)[:, None]).sum(axis=0),
-        co2_kg=(fac_kwh * grid["carbon"][:, None]).sum(axis=0) / 1000.0,
-        marginal_co2_kg=(fac_kwh * grid["marginal"][:, None]).sum(axis=0) / 1000.0,
-        energy_cost_usd=(fac_kwh * grid["price"][:, None]).sum(axis=0),
-        water_onsite_l=owner_onsite.sum(axis=0),
-        water_offsite_l=fac_kwh.sum(axis=0) * site.grid.water_intensity_l_per_kwh,
+        it_j=it_j,
+        facility_j=fac_kwh * J_PER_KWH,
+        cooling_j=cooling_j,
+        co2_kg=co2_kg,
+        marginal_co2_kg=marginal_co2_kg,
+        energy_cost_usd=energy_cost_usd,
+        water_onsite_l=water_onsite_l,
+        water_offsite_l=fac_kwh * site.grid.water_intensity_l_per_kwh,
         edges=edges,
         it_w=it_w,
         cooling_w=cooling_w,
@@ -116,3 +128,21 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
         price_usd_per_kwh=grid["price"],
         water_l_per_s=water_rate,
     )
+
+
+def _owner_levels(
+    t0: np.ndarray, t1: np.ndarray, watts: np.ndarray, codes: np.ndarray, edges: np.ndarray, n_owners: int
+) -> np.ndarray:
+    """Each owner's IT power (W) on each elementary interval, owners x intervals.
+
+    Every segment starts and ends on an edge (the edges hold all change points), so an owner's
+    power on an interval is the running sum of +watts at its segments' starts and -watts at
+    their ends: a cumulative sum over the edges, no integration needed.
+    """
+    n = len(edges)
+    first = np.searchsorted(edges, t0)  # exact edge of the start (0 for starts before the run)
+    last = np.searchsorted(edges, t1)  # n for ends after the run: never closed inside it
+    size = n_owners * (n + 1)
+    delta = np.bincount(codes * (n + 1) + first, weights=watts, minlength=size)
+    delta -= np.bincount(codes * (n + 1) + last, weights=watts, minlength=size)
+    return np.cumsum(delta.reshape(n_owners, n + 1)[:, : n - 1], axis=1)

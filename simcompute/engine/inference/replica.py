@@ -117,15 +117,17 @@ class Replica:
             (step.c0, step.c_tok, step.c_ctx),
             (step.m0, step.m_tok, step.m_ctx, step.k0, step.k_tok),
         )
+        self._by_batch: dict[int, tuple[float, float, float, float, float]] = {}  # see _decode_coef
 
     # ---- driver interface ---------------------------------------------------------------
     def advance(self, until: float) -> None:
         """Carry out every planned operation that ends before `until`."""
         while self.plan_end < until:
             t_end = self.plan_end
-            if self.plan == DECODE:
+            plan = self.plan
+            if plan == DECODE:
                 self._commit_decode(t_end)
-            elif self.plan == STEP:
+            elif plan == STEP:
                 self._commit_step(t_end)
             self.busy_s += t_end - self.t
             self.t = t_end
@@ -311,10 +313,13 @@ class Replica:
             self.plan_end = t + self.step.step_time_s(batch, s0, s0)
             return
         self.n = n
+        coef = self._by_batch.get(batch)
+        if coef is None:
+            coef = self._decode_coef(batch)
+        ca0, cb, ma0, mb, self._k = coef
         c, m = self._coef
-        ca, cb = c[0] + c[1] * batch + c[2] * s0, c[2] * batch
-        ma, mb = m[0] + m[1] * batch + m[2] * s0, m[2] * batch
-        self._k = m[3] + m[4] * batch
+        ca = ca0 + c[2] * s0
+        ma = ma0 + m[2] * s0
         d0, db = ca - ma, cb - mb
         if d0 >= 0:
             self._a1, self._b1, self._a2, self._b2 = ca, cb, ma, mb
@@ -326,6 +331,14 @@ class Replica:
             self.plan_end = t + n * (self._k + self._a1) + self._b1 * (n * (n - 1) / 2.0)
         else:
             self.plan_end = t + self._cum(n)
+
+    def _decode_coef(self, batch: int) -> tuple[float, float, float, float, float]:
+        """The parts of a decode stretch's time coefficients that depend on the batch size only
+        (same operations in the same order as written out in full: bit-identical)."""
+        c, m = self._coef
+        coef = (c[0] + c[1] * batch, c[2] * batch, m[0] + m[1] * batch, m[2] * batch, m[3] + m[4] * batch)
+        self._by_batch[batch] = coef
+        return coef
 
     def _cum(self, n: int) -> float:
         """Seconds of the first `n` iterations of the planned decode stretch."""
@@ -399,8 +412,13 @@ class Replica:
         r = self.r
         decodes = self.step_decodes
         tokens = decodes + sum(c[1] for c in self.chunks)
-        joules = self.excess_w(tokens) * (t_end - self.t)
-        self.segments.add(self.t, t_end, tokens)
+        t0 = self.t
+        joules = self.excess_w(tokens) * (t_end - t0)
+        if t_end > t0:  # Segments.add, inlined (hot path)
+            seg = self.segments
+            seg.t0.append(t0)
+            seg.t1.append(t_end)
+            seg.tokens.append(tokens)
         if self.static:
             share = joules / len(self.chunks)
             for rid, _take, _start in self.chunks:
@@ -468,8 +486,13 @@ class Replica:
         n, batch = self.n, self.B
         if n == 0:
             return
-        seconds = t_end - self.t0
-        self.segments.add(self.t0, t_end, batch)
+        t0 = self.t0
+        seconds = t_end - t0
+        if seconds > 0:  # Segments.add, inlined (hot path)
+            seg = self.segments
+            seg.t0.append(t0)
+            seg.t1.append(t_end)
+            seg.tokens.append(batch)
         if self.static:
             share = self.excess_w(batch) * seconds / batch
             for rid in self.static_batch:

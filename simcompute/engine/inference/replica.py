@@ -367,10 +367,13 @@ class Replica:
         else:
             m = rest / first
         n = n0 + max(0, math.ceil(m))
-        cum = self._cum
-        while n > 0 and cum(n - 1) >= delta:
+        # exact check of the rounded root; `_cum` inlined (same operations) before the split
+        ka, b1, cum = self._k + self._a1, self._b1, self._cum
+        while (
+            n > 0 and ((n - 1) * ka + b1 * ((n - 1) * (n - 2) / 2.0) if n <= k + 1 else cum(n - 1)) >= delta
+        ):
             n -= 1
-        while cum(n) < delta:
+        while (n * ka + b1 * (n * (n - 1) / 2.0) if n <= k else cum(n)) < delta:
             n += 1
         return n
 
@@ -505,7 +508,9 @@ class Replica:
         self.E += self.excess_w(batch) * seconds / batch
         self.G += n
         self.S += n * batch
-        self._complete(t_end)
+        heap = self.heap
+        if heap and heap[0][0] <= self.G:  # _complete's own loop test, checked before the call
+            self._complete(t_end)
 
     def _complete(self, t_end: float) -> None:
         """Finish the running requests whose last token was produced by step `self.G`."""

@@ -104,6 +104,7 @@ class Replica:
         self.plan_end = math.inf
         self.chunks: list[tuple[int, int, int]] = []  # STEP: (rid, tokens, start)
         self.step_decodes = 0  # STEP: decode tokens in it
+        self.step_tokens = 0  # STEP: all tokens in it (decodes + prompt chunks)
         self.static_batch: list[int] = []
         self.static_left = 0  # static batching: decode iterations left for the batch
         # DECODE plan: n iterations from t0 of a batch B with contexts S0
@@ -164,7 +165,7 @@ class Replica:
         # the horizon falls inside an operation: its power up to stop_s, shared as usual
         t0, r = self.t, self.r
         if self.plan == STEP:
-            tokens = self.step_decodes + sum(c[1] for c in self.chunks)
+            tokens = self.step_tokens
             joules = self.excess_w(tokens) * (stop_s - t0)
             for rid, take, _start in self.chunks:
                 r.energy[rid] += joules * take / tokens
@@ -240,7 +241,7 @@ class Replica:
         if chunks:
             self.chunks = chunks
             self.step_decodes = len(self.running) if self.chunked else 0
-            tokens = self.step_decodes + sum(c[1] for c in chunks)
+            self.step_tokens = tokens = self.step_decodes + sum(c[1] for c in chunks)
             attn = self.S if self.step_decodes else 0
             kv = attn
             for _rid, take, start in chunks:
@@ -283,6 +284,7 @@ class Replica:
             self.reserved = kv - self.S
             self.chunks = chunks
             self.step_decodes = 0
+            self.step_tokens = used
             self.plan = STEP
             self.plan_end = self.t + self.step.step_time_s(used, attn, 0)
         elif running:
@@ -406,6 +408,7 @@ class Replica:
         self.S = len(batch) * (longest_p + 1)
         self.chunks = [(rid, longest_p, 0) for rid in batch]
         self.step_decodes = 0
+        self.step_tokens = len(batch) * longest_p
         k = len(batch)
         self.plan = STEP
         self.plan_end = self.t + self.step.step_time_s(k * longest_p, k * prefill_context(longest_p, 0), 0)
@@ -414,7 +417,7 @@ class Replica:
     def _commit_step(self, t_end: float) -> None:
         r = self.r
         decodes = self.step_decodes
-        tokens = decodes + sum(c[1] for c in self.chunks)
+        tokens = self.step_tokens
         t0 = self.t
         joules = self.excess_w(tokens) * (t_end - t0)
         if t_end > t0:  # Segments.add, inlined (hot path)

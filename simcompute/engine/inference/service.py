@@ -72,8 +72,14 @@ class ServiceRun:
         choose = router.choose
         chunk = 1 << 16  # arrival times as Python floats a block at a time, not all at once
         for first in range(0, len(reqs), chunk):
-            for rid, t_s in enumerate(reqs.arrival_s[first : first + chunk].tolist(), first):
-                choose(t_s).submit(rid, t_s)
+            block = enumerate(reqs.arrival_s[first : first + chunk].tolist(), first)
+            if len(self.replicas) == 1:  # every router picks it (submit brings it up to t_s)
+                submit = self.replicas[0].submit
+                for rid, t_s in block:
+                    submit(rid, t_s)
+            else:
+                for rid, t_s in block:
+                    choose(t_s).submit(rid, t_s)
         for replica in self.replicas:
             replica.finish(stop_s)
         end = max([r.t for r in self.replicas] + [cfg.duration or 0.0])

@@ -70,10 +70,11 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
     if len(edges) < 2:
         edges = np.array([0.0, end_s])
     dt = np.diff(edges)
-    owner_it = (
-        _owner_levels(t0, t1, seg_it, codes, edges, n_owners) if end_s > 0 else np.zeros((n_owners, len(dt)))
-    )
-    it_w = owner_it.sum(axis=0)
+    # every segment starts and ends on an edge: its first and last edge index (n = after the run)
+    n = len(edges)
+    first = np.searchsorted(edges, t0)
+    last = np.searchsorted(edges, t1)
+    it_w = _total_level(first, last, seg_it, n) if end_s > 0 else np.zeros(len(dt))
     mid = 0.5 * (edges[:-1] + edges[1:])
     hour = np.floor(site.start_hour + (mid + offset_s) / 3600.0).astype(np.int64)
     del mid
@@ -96,11 +97,18 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
     del pue
 
     def total(weight: np.ndarray) -> np.ndarray:
-        """Each owner's IT power integrated against a per-interval weight (one 1-D row at a
-        time: no owners x intervals temporaries)."""
-        return np.array([np.sum(row * weight) for row in owner_it])
+        """Each owner's IT power integrated against a per-interval weight: per segment, its
+        watts x the weight's sum over the intervals it covers (a difference of prefix sums),
+        added up per owner. O(segments), whatever the number of owners."""
+        if np.isnan(weight).any():  # a missing series (e.g. no marginal intensity): NaN for all
+            return np.full(n_owners, np.nan)
+        prefix = np.concatenate([[0.0], np.cumsum(weight)])  # sum of weight up to each edge
+        covered = prefix[np.minimum(last, n - 1)] - prefix[np.minimum(first, n - 1)]
+        return np.bincount(codes, weights=seg_it * covered, minlength=n_owners)[:n_owners]
 
-    it_j = total(dt)
+    inside = np.clip(t1, 0.0, end_s) - np.clip(t0, 0.0, end_s)  # exact seconds in the run
+    it_j = np.bincount(codes, weights=seg_it * inside, minlength=n_owners)[:n_owners]
+    del inside
     fac_kwh = total(fac_kwh_per_w)
     cooling_j = total(np.divide(cooling_w * dt, it_w, out=np.zeros_like(it_w), where=it_w > 0))
     co2_kg = total(fac_kwh_per_w * grid["carbon"]) / 1000.0
@@ -130,19 +138,12 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
     )
 
 
-def _owner_levels(
-    t0: np.ndarray, t1: np.ndarray, watts: np.ndarray, codes: np.ndarray, edges: np.ndarray, n_owners: int
-) -> np.ndarray:
-    """Each owner's IT power (W) on each elementary interval, owners x intervals.
+def _total_level(first: np.ndarray, last: np.ndarray, watts: np.ndarray, n: int) -> np.ndarray:
+    """The IT power (W) of all owners on each of the n - 1 elementary intervals.
 
-    Every segment starts and ends on an edge (the edges hold all change points), so an owner's
-    power on an interval is the running sum of +watts at its segments' starts and -watts at
-    their ends: a cumulative sum over the edges, no integration needed.
+    Every segment starts and ends on an edge (the edges hold all change points), so the power
+    on an interval is the running sum of +watts at segment starts and -watts at their ends.
     """
-    n = len(edges)
-    first = np.searchsorted(edges, t0)  # exact edge of the start (0 for starts before the run)
-    last = np.searchsorted(edges, t1)  # n for ends after the run: never closed inside it
-    size = n_owners * (n + 1)
-    delta = np.bincount(codes * (n + 1) + first, weights=watts, minlength=size)
-    delta -= np.bincount(codes * (n + 1) + last, weights=watts, minlength=size)
-    return np.cumsum(delta.reshape(n_owners, n + 1)[:, : n - 1], axis=1)
+    delta = np.bincount(first, weights=watts, minlength=n + 1)
+    delta -= np.bincount(last, weights=watts, minlength=n + 1)
+    return np.cumsum(delta[: n - 1])

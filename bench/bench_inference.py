@@ -4,8 +4,9 @@ Workload (issue 4): Llama-2-7B on one A100-80GB replica, Poisson 2 req/s, 512 pr
 output tokens, continuous batching (the batch changes at every arrival and completion).
 Each size runs in a fresh process: wall and CPU time of `simcompute.run` (load, resolve,
 generate traffic, simulate, aggregate the result tables) and of the replica simulation
-alone, and the process's peak resident memory. Writes the `## Inference` section of
-bench/RESULTS.md. Run: `python bench/bench_inference.py [--sizes 1e4 1e5 1e6]`.
+alone, and the process's peak resident memory. Writes its table into bench/RESULTS.md between
+its markers only (the section's hand-written reading stays); appends a `## Inference` section
+with the markers if there is none. Run: `python bench/bench_inference.py [--sizes 1e4 1e5 1e6]`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import re
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -55,6 +55,7 @@ print(json.dumps({"requests": n, "sim_wall_s": sim_wall, "sim_cpu_s": sim_cpu, "
 """
 
 SECTION = "## Inference"
+BEGIN, END = "<!-- bench_inference:begin -->", "<!-- bench_inference:end -->"
 
 
 def run_size(n: float) -> dict:
@@ -77,8 +78,7 @@ def main() -> None:
         print(json.dumps(res))
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        SECTION,
-        "",
+        BEGIN,
         f"Measured {stamp} with `python bench/bench_inference.py` on {platform.machine()}, Python "
         f"{platform.python_version()}, {platform.system()}, one process per size (single-threaded). {args.note}",
         "Workload: Llama-2-7B, one A100-80GB replica, Poisson 2 req/s, 512 prompt / 128 output tokens,",
@@ -86,21 +86,23 @@ def main() -> None:
         "end to end (traffic generation, simulation, power ledger, result tables).",
         "",
         "| requests | simulate wall (s) | simulate CPU (s) | requests/s (simulate, CPU) | run wall (s) | "
-        "requests/s (run, wall) | power segments | peak RSS (MiB) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "run CPU (s) | requests/s (run, wall) | power segments | peak RSS (MiB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['requests']:,} | {r['sim_wall_s']:.2f} | {r['sim_cpu_s']:.2f} | "
-            f"{r['requests'] / r['sim_cpu_s']:,.0f} | {r['run_wall_s']:.2f} | "
+            f"{r['requests'] / r['sim_cpu_s']:,.0f} | {r['run_wall_s']:.2f} | {r['run_cpu_s']:.2f} | "
             f"{r['requests'] / r['run_wall_s']:,.0f} | {r['segments']:,} | {r['peak_rss_mib']:,.0f} |"
         )
-    lines.append("")
+    lines.append(END)
+    block = "\n".join(lines)
     out = Path(args.out)
     text = out.read_text() if out.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    block = "\n".join(lines) + "\n"
-    text = pattern.sub(block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block
+    if BEGIN in text and END in text:  # only the generated block; the section's prose stays
+        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n{block}\n"
     out.write_text(text)
 
 

@@ -10,33 +10,47 @@ def interval_means(
 ) -> np.ndarray:
     """Mean over each [edges[i], edges[i+1]) of the sum of segments `values` on [t_start, t_end).
 
-    Works on the change points (O((S + B) log S)): the running sum of all segments is a step
-    function, its integral is piecewise linear, and each interval mean is that integral's
-    increment over the interval divided by its length. `values` may be 2-D (segments x columns).
+    Each segment (clipped to the edges) is cut at the interval edges into a head piece in the
+    interval where it starts, a tail piece in the interval where it ends, and whole intervals
+    between; pieces are summed per interval with `np.bincount` and whole intervals by a running
+    level. O(S log B) for S segments and B intervals, no sort of the segments, and only 1-D
+    temporaries of length S. `values` may be 2-D (segments x columns), or a list of 1-D
+    columns (not stacked: no segments x columns copy).
     """
-    values = np.asarray(values, dtype=float)
-    squeeze = values.ndim == 1
-    if squeeze:
-        values = values[:, None]
+    if isinstance(values, (list, tuple)):
+        columns = [np.asarray(v, dtype=float) for v in values]
+        squeeze = False
+    else:
+        values = np.asarray(values, dtype=float)
+        squeeze = values.ndim == 1
+        columns = [values] if squeeze else list(values.T)
     edges = np.asarray(edges, dtype=float)
-    if len(t_start) == 0:
-        out = np.zeros((len(edges) - 1, values.shape[1]))
+    n = len(edges) - 1
+    out = np.zeros((max(n, 0), len(columns)))
+    if len(t_start) == 0 or n < 1:
         return out[:, 0] if squeeze else out
-    times = np.concatenate([t_start, t_end])
-    deltas = np.concatenate([values, -values])
-    order = np.argsort(times, kind="stable")
-    times, deltas = times[order], deltas[order]
-    level = np.cumsum(deltas, axis=0)  # value just after each change point
-    energy = np.vstack(
-        [np.zeros((1, values.shape[1])), np.cumsum(level[:-1] * np.diff(times)[:, None], axis=0)]
-    )
-    idx = np.searchsorted(times, edges, side="right") - 1
-    before = idx < 0
-    idx = np.clip(idx, 0, None)
-    at_edges = energy[idx] + level[idx] * (edges - times[idx])[:, None]
-    at_edges[before] = 0.0
-    means = np.diff(at_edges, axis=0) / np.diff(edges)[:, None]
-    return means[:, 0] if squeeze else means
+    t0 = np.clip(np.asarray(t_start, dtype=float), edges[0], edges[-1])
+    t1 = np.clip(np.asarray(t_end, dtype=float), edges[0], edges[-1])
+    keep = t1 > t0
+    if not keep.all():
+        t0, t1, columns = t0[keep], t1[keep], [v[keep] for v in columns]
+    first = np.searchsorted(edges, t0, side="right") - 1  # interval holding the start
+    last = np.minimum(np.searchsorted(edges, t1, side="right") - 1, n - 1)  # ... the end
+    same = first == last
+    head = np.where(same, t1, edges[first + 1]) - t0
+    tail = np.where(same, 0.0, t1 - edges[last])
+    spans = last > first + 1  # whole intervals first+1 .. last-1 in between
+    width = np.diff(edges)
+    for j, v in enumerate(columns):
+        energy = np.bincount(first, weights=v * head, minlength=n)
+        energy += np.bincount(last, weights=v * tail, minlength=n)
+        if spans.any():
+            whole = np.where(spans, v, 0.0)
+            level = np.bincount(first + 1, weights=whole, minlength=n + 1)
+            level -= np.bincount(last, weights=whole, minlength=n + 1)
+            energy += np.cumsum(level[:n]) * width
+        out[:, j] = energy / width
+    return out[:, 0] if squeeze else out
 
 
 NICE_INTERVALS_S = (1.0, 10.0, 60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 86400.0, 7 * 86400.0)

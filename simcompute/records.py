@@ -36,7 +36,9 @@ class PowerSegments:
     def _grow(self, extra: int) -> None:
         need = self._n + extra
         if need > len(self._cols[0]):
-            size = max(need, 2 * len(self._cols[0]))
+            # doubling, or an eighth of slack above a large block (a service's segments) so the
+            # few segments closed after it do not copy every column again
+            size = max(need + need // 8, 2 * len(self._cols[0]))
             for i, col in enumerate(self._cols):
                 grown = np.empty(size, dtype=col.dtype)
                 grown[: self._n] = col[: self._n]
@@ -49,13 +51,24 @@ class PowerSegments:
         self._n += 1
 
     def extend(self, owner: int, t_start: np.ndarray, t_end: np.ndarray, gpus: np.ndarray | int,
-               gpu_w: np.ndarray, host_w: np.ndarray, network_w: np.ndarray) -> None:  # fmt: skip
-        """Add many segments of one owner (power columns are each segment's total watts)."""
+               gpu_w: np.ndarray, host_w: np.ndarray, network_w: np.ndarray,
+               which: np.ndarray | None = None) -> None:  # fmt: skip
+        """Add many segments of one owner (power columns are each segment's total watts).
+
+        With `which`, the power columns are levels and segment i draws level `which[i]`
+        (gathered straight into the columns, no per-segment temporaries).
+        """
         m = len(t_start)
         self._grow(m)
         sl = slice(self._n, self._n + m)
-        for col, values in zip(self._cols, (owner, t_start, t_end, gpus, gpu_w, host_w, network_w)):
+        cols = self._cols
+        for col, values in zip(cols[:4], (owner, t_start, t_end, gpus)):
             col[sl] = values
+        for col, values in zip(cols[4:], (gpu_w, host_w, network_w)):
+            if which is None:
+                col[sl] = values
+            else:
+                np.take(np.asarray(values, dtype=col.dtype), which, out=col[sl])
         self._n += m
 
     def columns(self) -> dict[str, np.ndarray]:
@@ -88,7 +101,10 @@ class Records:
 
     def power_frame(self) -> pd.DataFrame:
         cols = self.power.columns()
-        frame = pd.DataFrame({k: v for k, v in cols.items() if k != "owner"}, columns=list(POWER_COLUMNS[1:]))
+        # views on the segment columns, not a copy (pandas copy-on-write keeps them unchanged)
+        frame = pd.DataFrame(
+            {k: v for k, v in cols.items() if k != "owner"}, columns=list(POWER_COLUMNS[1:]), copy=False
+        )
         frame.insert(0, "owner", pd.Categorical.from_codes(cols["owner"].astype(int), categories=self.owners))
         return frame
 

@@ -77,17 +77,24 @@ class Result:
 
 def _owner_energy(power: pd.DataFrame, owners: list[str]) -> pd.DataFrame:
     """Per owner: IT energy (J) by component, GPU-seconds held, first and last time."""
-    dur = power["t_end_s"] - power["t_start_s"]
+    dur = power["t_end_s"].to_numpy() - power["t_start_s"].to_numpy()
     frame = pd.DataFrame(
         {
-            "owner": power["owner"].astype(str),
-            "gpu_j": power["gpu_power_w"] * dur,
-            "host_j": power["host_power_w"] * dur,
-            "network_j": power["network_power_w"] * dur,
-            "gpu_s": power["gpus"] * dur,
-        }
+            "gpu_j": power["gpu_power_w"].to_numpy() * dur,
+            "host_j": power["host_power_w"].to_numpy() * dur,
+            "network_j": power["network_power_w"].to_numpy() * dur,
+            "gpu_s": power["gpus"].to_numpy() * dur,
+        },
+        copy=False,
     )
-    sums = frame.groupby("owner", observed=False).sum().reindex(owners).fillna(0.0)
+    del dur
+    if len(power):  # group by the integer owner code, not by per-row owner names
+        names = power["owner"].cat.categories
+        sums = frame.groupby(power["owner"].cat.codes.to_numpy()).sum()
+        sums.index = pd.Index(names[sums.index], name="owner")
+    else:
+        sums = frame.groupby(np.zeros(0, dtype=np.int8)).sum()
+    sums = sums.reindex(owners).fillna(0.0)
     sums["it_j"] = sums["gpu_j"] + sums["host_j"] + sums["network_j"]
     return sums
 
@@ -217,28 +224,30 @@ def build_timeseries(
     end = records.end_s
     interval = resolved.scenario.output.timeseries_interval or default_interval(end)
     edges = interval_edges(end, interval) if end > 0 else np.array([0.0, 0.0])
-    busy = ~power["owner"].astype(str).isin([IDLE_OWNER, FAILED_OWNER])
-    components = np.column_stack(
-        [
-            power["gpu_power_w"].to_numpy(),
-            power["host_power_w"].to_numpy(),
-            power["network_power_w"].to_numpy(),
-            np.where(busy, power["gpus"].to_numpy(), 0.0),
-        ]
-    )
+    if len(power):  # by owner code: no per-row owner names
+        names = power["owner"].cat.categories
+        pools = [i for i, name in enumerate(names) if name in (IDLE_OWNER, FAILED_OWNER)]
+        busy = ~np.isin(power["owner"].cat.codes.to_numpy(), pools)
+    else:
+        busy = np.zeros(0, dtype=bool)
+    components = [  # columns, not stacked
+        power["gpu_power_w"].to_numpy(),
+        power["host_power_w"].to_numpy(),
+        power["network_power_w"].to_numpy(),
+        np.where(busy, power["gpus"].to_numpy(), 0.0),
+    ]
+    del busy
     if end > 0:
         means = interval_means(power["t_start_s"].to_numpy(), power["t_end_s"].to_numpy(), components, edges)
     else:
-        means = np.zeros((0, components.shape[1]))
+        means = np.zeros((0, len(components)))
     t = edges[:-1]
-    site_values = np.column_stack(
-        [acc.cooling_w, acc.facility_w, acc.dry_bulb_c, acc.carbon_g_per_kwh, acc.price_usd_per_kwh,
-         acc.water_l_per_s]
-    )  # fmt: skip
+    site_values = [acc.cooling_w, acc.facility_w, acc.dry_bulb_c, acc.carbon_g_per_kwh, acc.price_usd_per_kwh,
+                   acc.water_l_per_s]  # fmt: skip
     if end > 0:
         site_means = interval_means(acc.edges[:-1], acc.edges[1:], site_values, edges)
     else:
-        site_means = np.zeros((0, site_values.shape[1]))
+        site_means = np.zeros((0, len(site_values)))
     it_kw = means[:, :3].sum(axis=1) / 1000.0
     facility_kw = site_means[:, 1] / 1000.0
     return pd.DataFrame(

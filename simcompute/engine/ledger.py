@@ -78,7 +78,7 @@ class PowerLedger:
         gpu_w = np.array([p.gpu_w for p in per_gpu]) * gpus
         host_w = np.array([p.host_w for p in per_gpu]) * gpus
         net_w = np.array([p.network_w for p in per_gpu]) * gpus
-        self._records.power.extend(owner, t_start, t_end, gpus, gpu_w[which], host_w[which], net_w[which])
+        self._records.power.extend(owner, t_start, t_end, gpus, gpu_w, host_w, net_w, which=which)
 
     def close_all(self, t_s: float) -> None:
         """Close every open segment at the end of the run."""

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simcompute.integrate import interval_means
 from simcompute.power.facility import ConstantPue
 
 J_PER_KWH = 3.6e6
@@ -61,21 +60,24 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
     n_owners = len(owners)
     t0 = power["t_start_s"].to_numpy(dtype=float)
     t1 = power["t_end_s"].to_numpy(dtype=float)
-    seg_it = (power["gpu_power_w"] + power["host_power_w"] + power["network_power_w"]).to_numpy(dtype=float)
-    codes = np.asarray(power["owner"].cat.codes if len(power) else [], dtype=int)
+    seg_it = power["gpu_power_w"].to_numpy(dtype=float) + power["host_power_w"].to_numpy(dtype=float)
+    seg_it += power["network_power_w"].to_numpy(dtype=float)
+    codes = np.asarray(power["owner"].cat.codes if len(power) else [], dtype=np.int64)
     edges = np.unique(
         np.concatenate([[0.0, end_s], t0, t1, hour_boundaries(site.start_hour, offset_s, end_s)])
     )
     edges = edges[(edges >= 0) & (edges <= end_s)]
     if len(edges) < 2:
         edges = np.array([0.0, end_s])
-    onehot = np.zeros((len(t0), n_owners))
-    onehot[np.arange(len(t0)), codes] = seg_it
     dt = np.diff(edges)
-    owner_it = interval_means(t0, t1, onehot, edges) if end_s > 0 else np.zeros((len(dt), n_owners))
-    it_w = owner_it.sum(axis=1)
+    # every segment starts and ends on an edge: its first and last edge index (n = after the run)
+    n = len(edges)
+    first = np.searchsorted(edges, t0)
+    last = np.searchsorted(edges, t1)
+    it_w = _total_level(first, last, seg_it, n) if end_s > 0 else np.zeros(len(dt))
     mid = 0.5 * (edges[:-1] + edges[1:])
     hour = np.floor(site.start_hour + (mid + offset_s) / 3600.0).astype(np.int64)
+    del mid
     grid = site.grid.hourly(hour)
     facility = site.facility
     if isinstance(facility, ConstantPue):
@@ -87,26 +89,44 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
         dry, wet = site.weather.at(hour)
         facility_w, cooling_w = facility.facility_w(it_w, wet)
     pue = np.divide(facility_w, it_w, out=np.ones_like(it_w), where=it_w > 0)
-    owner_fac_j = owner_it * (pue * dt)[:, None]
-    owner_it_j = owner_it * dt[:, None]
-    share = np.divide(owner_it, it_w[:, None], out=np.zeros_like(owner_it), where=it_w[:, None] > 0)
     if site.water_from_cooling:
         onsite_l_per_j = facility.water_l_per_j(it_w, wet)
     else:
         onsite_l_per_j = np.full(len(dt), site.wue_l_per_kwh / J_PER_KWH)
-    owner_onsite = owner_it_j * onsite_l_per_j[:, None]
-    fac_kwh = owner_fac_j / J_PER_KWH
+    fac_kwh_per_w = pue * dt / J_PER_KWH  # facility kWh per watt of IT power in each interval
+    del pue
+
+    def total(weight: np.ndarray) -> np.ndarray:
+        """Each owner's IT power integrated against a per-interval weight: per segment, its
+        watts x the weight's sum over the intervals it covers (a difference of prefix sums),
+        added up per owner. O(segments), whatever the number of owners."""
+        if np.isnan(weight).any():  # a missing series (e.g. no marginal intensity): NaN for all
+            return np.full(n_owners, np.nan)
+        prefix = np.concatenate([[0.0], np.cumsum(weight)])  # sum of weight up to each edge
+        covered = prefix[np.minimum(last, n - 1)] - prefix[np.minimum(first, n - 1)]
+        return np.bincount(codes, weights=seg_it * covered, minlength=n_owners)[:n_owners]
+
+    inside = np.clip(t1, 0.0, end_s) - np.clip(t0, 0.0, end_s)  # exact seconds in the run
+    it_j = np.bincount(codes, weights=seg_it * inside, minlength=n_owners)[:n_owners]
+    del inside
+    fac_kwh = total(fac_kwh_per_w)
+    cooling_j = total(np.divide(cooling_w * dt, it_w, out=np.zeros_like(it_w), where=it_w > 0))
+    co2_kg = total(fac_kwh_per_w * grid["carbon"]) / 1000.0
+    marginal_co2_kg = total(fac_kwh_per_w * grid["marginal"]) / 1000.0
+    energy_cost_usd = total(fac_kwh_per_w * grid["price"])
+    water_onsite_l = total(dt * onsite_l_per_j)
+    del fac_kwh_per_w
     water_rate = it_w * onsite_l_per_j + facility_w / J_PER_KWH * site.grid.water_intensity_l_per_kwh
     return Accounting(
         owners=list(owners),
-        it_j=owner_it_j.sum(axis=0),
-        facility_j=owner_fac_j.sum(axis=0),
-        cooling_j=(share * (cooling_w * dt)[:, None]).sum(axis=0),
-        co2_kg=(fac_kwh * grid["carbon"][:, None]).sum(axis=0) / 1000.0,
-        marginal_co2_kg=(fac_kwh * grid["marginal"][:, None]).sum(axis=0) / 1000.0,
-        energy_cost_usd=(fac_kwh * grid["price"][:, None]).sum(axis=0),
-        water_onsite_l=owner_onsite.sum(axis=0),
-        water_offsite_l=fac_kwh.sum(axis=0) * site.grid.water_intensity_l_per_kwh,
+        it_j=it_j,
+        facility_j=fac_kwh * J_PER_KWH,
+        cooling_j=cooling_j,
+        co2_kg=co2_kg,
+        marginal_co2_kg=marginal_co2_kg,
+        energy_cost_usd=energy_cost_usd,
+        water_onsite_l=water_onsite_l,
+        water_offsite_l=fac_kwh * site.grid.water_intensity_l_per_kwh,
         edges=edges,
         it_w=it_w,
         cooling_w=cooling_w,
@@ -116,3 +136,14 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
         price_usd_per_kwh=grid["price"],
         water_l_per_s=water_rate,
     )
+
+
+def _total_level(first: np.ndarray, last: np.ndarray, watts: np.ndarray, n: int) -> np.ndarray:
+    """The IT power (W) of all owners on each of the n - 1 elementary intervals.
+
+    Every segment starts and ends on an edge (the edges hold all change points), so the power
+    on an interval is the running sum of +watts at segment starts and -watts at their ends.
+    """
+    delta = np.bincount(first, weights=watts, minlength=n + 1)
+    delta -= np.bincount(last, weights=watts, minlength=n + 1)
+    return np.cumsum(delta[: n - 1])

@@ -104,6 +104,7 @@ class Replica:
         self.plan_end = math.inf
         self.chunks: list[tuple[int, int, int]] = []  # STEP: (rid, tokens, start)
         self.step_decodes = 0  # STEP: decode tokens in it
+        self.step_tokens = 0  # STEP: all tokens in it (decodes + prompt chunks)
         self.static_batch: list[int] = []
         self.static_left = 0  # static batching: decode iterations left for the batch
         # DECODE plan: n iterations from t0 of a batch B with contexts S0
@@ -117,15 +118,17 @@ class Replica:
             (step.c0, step.c_tok, step.c_ctx),
             (step.m0, step.m_tok, step.m_ctx, step.k0, step.k_tok),
         )
+        self._by_batch: dict[int, tuple[float, float, float, float, float]] = {}  # see _decode_coef
 
     # ---- driver interface ---------------------------------------------------------------
     def advance(self, until: float) -> None:
         """Carry out every planned operation that ends before `until`."""
         while self.plan_end < until:
             t_end = self.plan_end
-            if self.plan == DECODE:
+            plan = self.plan
+            if plan == DECODE:
                 self._commit_decode(t_end)
-            elif self.plan == STEP:
+            elif plan == STEP:
                 self._commit_step(t_end)
             self.busy_s += t_end - self.t
             self.t = t_end
@@ -162,7 +165,7 @@ class Replica:
         # the horizon falls inside an operation: its power up to stop_s, shared as usual
         t0, r = self.t, self.r
         if self.plan == STEP:
-            tokens = self.step_decodes + sum(c[1] for c in self.chunks)
+            tokens = self.step_tokens
             joules = self.excess_w(tokens) * (stop_s - t0)
             for rid, take, _start in self.chunks:
                 r.energy[rid] += joules * take / tokens
@@ -238,7 +241,7 @@ class Replica:
         if chunks:
             self.chunks = chunks
             self.step_decodes = len(self.running) if self.chunked else 0
-            tokens = self.step_decodes + sum(c[1] for c in chunks)
+            self.step_tokens = tokens = self.step_decodes + sum(c[1] for c in chunks)
             attn = self.S if self.step_decodes else 0
             kv = attn
             for _rid, take, start in chunks:
@@ -281,6 +284,7 @@ class Replica:
             self.reserved = kv - self.S
             self.chunks = chunks
             self.step_decodes = 0
+            self.step_tokens = used
             self.plan = STEP
             self.plan_end = self.t + self.step.step_time_s(used, attn, 0)
         elif running:
@@ -311,10 +315,13 @@ class Replica:
             self.plan_end = t + self.step.step_time_s(batch, s0, s0)
             return
         self.n = n
+        coef = self._by_batch.get(batch)
+        if coef is None:
+            coef = self._decode_coef(batch)
+        ca0, cb, ma0, mb, self._k = coef
         c, m = self._coef
-        ca, cb = c[0] + c[1] * batch + c[2] * s0, c[2] * batch
-        ma, mb = m[0] + m[1] * batch + m[2] * s0, m[2] * batch
-        self._k = m[3] + m[4] * batch
+        ca = ca0 + c[2] * s0
+        ma = ma0 + m[2] * s0
         d0, db = ca - ma, cb - mb
         if d0 >= 0:
             self._a1, self._b1, self._a2, self._b2 = ca, cb, ma, mb
@@ -326,6 +333,14 @@ class Replica:
             self.plan_end = t + n * (self._k + self._a1) + self._b1 * (n * (n - 1) / 2.0)
         else:
             self.plan_end = t + self._cum(n)
+
+    def _decode_coef(self, batch: int) -> tuple[float, float, float, float, float]:
+        """The parts of a decode stretch's time coefficients that depend on the batch size only
+        (same operations in the same order as written out in full: bit-identical)."""
+        c, m = self._coef
+        coef = (c[0] + c[1] * batch, c[2] * batch, m[0] + m[1] * batch, m[2] * batch, m[3] + m[4] * batch)
+        self._by_batch[batch] = coef
+        return coef
 
     def _cum(self, n: int) -> float:
         """Seconds of the first `n` iterations of the planned decode stretch."""
@@ -354,10 +369,13 @@ class Replica:
         else:
             m = rest / first
         n = n0 + max(0, math.ceil(m))
-        cum = self._cum
-        while n > 0 and cum(n - 1) >= delta:
+        # exact check of the rounded root; `_cum` inlined (same operations) before the split
+        ka, b1, cum = self._k + self._a1, self._b1, self._cum
+        while (
+            n > 0 and ((n - 1) * ka + b1 * ((n - 1) * (n - 2) / 2.0) if n <= k + 1 else cum(n - 1)) >= delta
+        ):
             n -= 1
-        while cum(n) < delta:
+        while (n * ka + b1 * (n * (n - 1) / 2.0) if n <= k else cum(n)) < delta:
             n += 1
         return n
 
@@ -390,6 +408,7 @@ class Replica:
         self.S = len(batch) * (longest_p + 1)
         self.chunks = [(rid, longest_p, 0) for rid in batch]
         self.step_decodes = 0
+        self.step_tokens = len(batch) * longest_p
         k = len(batch)
         self.plan = STEP
         self.plan_end = self.t + self.step.step_time_s(k * longest_p, k * prefill_context(longest_p, 0), 0)
@@ -398,9 +417,14 @@ class Replica:
     def _commit_step(self, t_end: float) -> None:
         r = self.r
         decodes = self.step_decodes
-        tokens = decodes + sum(c[1] for c in self.chunks)
-        joules = self.excess_w(tokens) * (t_end - self.t)
-        self.segments.add(self.t, t_end, tokens)
+        tokens = self.step_tokens
+        t0 = self.t
+        joules = self.excess_w(tokens) * (t_end - t0)
+        if t_end > t0:  # Segments.add, inlined (hot path)
+            seg = self.segments
+            seg.t0.append(t0)
+            seg.t1.append(t_end)
+            seg.tokens.append(tokens)
         if self.static:
             share = joules / len(self.chunks)
             for rid, _take, _start in self.chunks:
@@ -468,8 +492,13 @@ class Replica:
         n, batch = self.n, self.B
         if n == 0:
             return
-        seconds = t_end - self.t0
-        self.segments.add(self.t0, t_end, batch)
+        t0 = self.t0
+        seconds = t_end - t0
+        if seconds > 0:  # Segments.add, inlined (hot path)
+            seg = self.segments
+            seg.t0.append(t0)
+            seg.t1.append(t_end)
+            seg.tokens.append(batch)
         if self.static:
             share = self.excess_w(batch) * seconds / batch
             for rid in self.static_batch:
@@ -482,7 +511,9 @@ class Replica:
         self.E += self.excess_w(batch) * seconds / batch
         self.G += n
         self.S += n * batch
-        self._complete(t_end)
+        heap = self.heap
+        if heap and heap[0][0] <= self.G:  # _complete's own loop test, checked before the call
+            self._complete(t_end)
 
     def _complete(self, t_end: float) -> None:
         """Finish the running requests whose last token was produced by step `self.G`."""

@@ -49,12 +49,13 @@ class ServiceRun:
                     f"replica ({capacity} tokens); shorten requests or use more GPUs per replica",
                 )
         idle_w = slot.idle.total_w
+        tp = self.tp  # not `self` in the closure: no reference cycle keeps a finished run alive
         excess: dict[int, float] = {}
 
         def excess_w(tokens: int) -> float:
             watts = excess.get(tokens)
             if watts is None:
-                watts = excess[tokens] = self.tp * (slot.at(step.activity(tokens)).total_w - idle_w)
+                watts = excess[tokens] = tp * (slot.at(step.activity(tokens)).total_w - idle_w)
             return watts
 
         self.state = RequestState(reqs)
@@ -69,8 +70,16 @@ class ServiceRun:
         ]  # fmt: skip
         router = ROUTERS[cfg.router](self.replicas)
         choose = router.choose
-        for rid, t_s in enumerate(reqs.arrival_s.tolist()):
-            choose(t_s).submit(rid, t_s)
+        chunk = 1 << 16  # arrival times as Python floats a block at a time, not all at once
+        for first in range(0, len(reqs), chunk):
+            block = enumerate(reqs.arrival_s[first : first + chunk].tolist(), first)
+            if len(self.replicas) == 1:  # every router picks it (submit brings it up to t_s)
+                submit = self.replicas[0].submit
+                for rid, t_s in block:
+                    submit(rid, t_s)
+            else:
+                for rid, t_s in block:
+                    choose(t_s).submit(rid, t_s)
         for replica in self.replicas:
             replica.finish(stop_s)
         end = max([r.t for r in self.replicas] + [cfg.duration or 0.0])
@@ -114,15 +123,18 @@ class InferenceService:
         self._on_release = on_release
         self.owner = ledger.add_owner(spec.name)
         reqs = generate_requests(spec.config, rng, spec.path)
-        self.run = ServiceRun(spec, cluster.spec.slot_power, reqs, math.inf if stop_s is None else stop_s)
-        self.run.write_power(ledger, self.owner)
-        records.requests[spec.name] = self.run.state.columns()
+        run = ServiceRun(spec, cluster.spec.slot_power, reqs, math.inf if stop_s is None else stop_s)
+        run.write_power(ledger, self.owner)
+        records.requests[spec.name] = run.state.columns()
+        # keep the totals only: the replicas' segments are in the ledger now
+        self.end_s, self.busy_s = run.end_s, run.busy_s
+        del run, reqs
         records.event(0.0, spec.name, "start", self.gpus)
         self.released = False
         self.process = env.process(self._run())
 
     def _run(self):
-        yield self.env.timeout(self.run.end_s)
+        yield self.env.timeout(self.end_s)
         self.cluster.unreserve(self._reservation)
         self.released = True
         if self._on_release is not None:
@@ -133,7 +145,7 @@ class InferenceService:
         """One row of the `jobs` table."""
         cols = self.records.requests[self.spec.name]
         done = np.isfinite(cols["finish_s"])
-        end = self.run.end_s
+        end = self.end_s
         cfg = self.spec.config
         return {
             "workload": self.spec.name,
@@ -154,5 +166,5 @@ class InferenceService:
             "kv_cache_tokens": self.spec.kv_capacity_tokens,
             "requests": len(done),
             "requests_completed": int(done.sum()),
-            "busy_replica_s": self.run.busy_s,
+            "busy_replica_s": self.busy_s,
         }

@@ -43,15 +43,16 @@ class RequestState:
         self.join_energy = _floats(np.zeros(n))  # replica per-request energy accumulator then
 
     def columns(self) -> dict[str, np.ndarray]:
-        """The public columns as numpy arrays (copies of the typed arrays' buffers)."""
+        """The public columns as numpy arrays: views on the typed arrays' buffers, not copies
+        (called once the simulation is over; a typed array cannot grow while viewed)."""
         return {
-            "replica": np.frombuffer(self.replica, dtype=np.int64).copy(),
-            "arrival_s": np.frombuffer(self.arrival, dtype=np.float64).copy(),
-            "admitted_s": np.frombuffer(self.admitted, dtype=np.float64).copy(),
-            "first_token_s": np.frombuffer(self.first_token, dtype=np.float64).copy(),
-            "finish_s": np.frombuffer(self.finish, dtype=np.float64).copy(),
-            "prompt_tokens": np.frombuffer(self.prompt, dtype=np.int64).copy(),
-            "output_tokens": np.frombuffer(self.output, dtype=np.int64).copy(),
-            "preemptions": np.frombuffer(self.preemptions, dtype=np.int64).copy(),
-            "energy_j": np.frombuffer(self.energy, dtype=np.float64).copy(),
+            "replica": np.frombuffer(self.replica, dtype=np.int64),
+            "arrival_s": np.frombuffer(self.arrival, dtype=np.float64),
+            "admitted_s": np.frombuffer(self.admitted, dtype=np.float64),
+            "first_token_s": np.frombuffer(self.first_token, dtype=np.float64),
+            "finish_s": np.frombuffer(self.finish, dtype=np.float64),
+            "prompt_tokens": np.frombuffer(self.prompt, dtype=np.int64),
+            "output_tokens": np.frombuffer(self.output, dtype=np.int64),
+            "preemptions": np.frombuffer(self.preemptions, dtype=np.int64),
+            "energy_j": np.frombuffer(self.energy, dtype=np.float64),
         }

@@ -16,6 +16,7 @@ import platform
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,8 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from results_md import update_section  # noqa: E402
 
 import simcompute as sc  # noqa: E402
 from simcompute.config import load_scenario  # noqa: E402
@@ -37,8 +40,6 @@ SIZES = np.array([8, 64, 512, 4096, 16384])
 SIZE_SHARE = np.array([0.40, 0.30, 0.20, 0.09, 0.01])
 MODELS = {8: "llama-7b", 64: "llama-2-7b", 512: "llama-2-70b", 4096: "llama-3-70b", 16384: "llama-3-405b"}
 MEAN_RUN_H = 60.0
-SECTION = "## Cluster operations (bench/bench_cluster.py)"
-BEGIN, END = "<!-- bench_cluster:begin -->", "<!-- bench_cluster:end -->"
 
 
 def make_trace(path: Path, seed: int = 0) -> None:
@@ -95,26 +96,9 @@ def timed_run(scenario_dict: dict):
     return result, stages
 
 
-def write_section(path: Path, lines: list[str]) -> None:
-    """Replace this script's section of `path` (between markers; a first run replaces the
-    unmarked section under the same heading, up to the next heading) or append it."""
-    section = "\n".join([BEGIN, *lines, END])
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    if BEGIN in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    elif SECTION in text:
-        head, rest = text.split(SECTION, 1)
-        tail = rest[rest.index("\n## ") + 1 :] if "\n## " in rest else ""
-        text = head + section + ("\n\n" + tail if tail else "\n")
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    path.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--policies", nargs="+", default=["fifo", "easy", "priority"])
-    parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     rows = []
@@ -135,9 +119,9 @@ def main() -> None:
     if args.no_write:
         return
     lines = [
-        SECTION,
+        "## Cluster operations (`bench/bench_cluster.py`)",
         "",
-        f"Measured with `python bench/bench_cluster.py` on {platform.machine()}, Python "
+        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC} with `python bench/bench_cluster.py` on {platform.machine()}, Python "
         f"{platform.python_version()}, one core: {NODES * 8:,} GPUs ({NODES:,} DGX H100 nodes), {JOBS:,} jobs "
         "(8/64/512/4,096/16,384 GPUs in 40/30/20/9/1%, log-normal run times with mean "
         f"{MEAN_RUN_H:.0f} h, Poisson arrivals over 0.9 years), one simulated year, GPU failures at the "
@@ -155,9 +139,7 @@ def main() -> None:
             f"{int(c['jobs_completed'])} | {c['utilization']:.3f} | {int(c['node_failures'])} | "
             f"{int(c['job_interruptions'])} | {int(c['preemptions'])} |"
         )
-    out = Path(args.out)
-    write_section(out, lines)
-    print(f"wrote {out}")
+    print(f"wrote {update_section('bench_cluster', chr(10).join(lines))}")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from results_md import update_section
+
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
@@ -54,9 +56,6 @@ print(json.dumps({"requests": n, "sim_wall_s": sim_wall, "sim_cpu_s": sim_cpu, "
                   "ttft_p99_s": row["ttft_p99_s"], "tpot_p50_s": row["tpot_p50_s"]}))
 """
 
-SECTION = "## Inference"
-BEGIN, END = "<!-- bench_inference:begin -->", "<!-- bench_inference:end -->"
-
 
 def run_size(n: float) -> dict:
     proc = subprocess.run(
@@ -68,7 +67,6 @@ def run_size(n: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", nargs="+", type=float, default=[1e4, 1e5, 1e6])
-    parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
     parser.add_argument("--note", default="", help="a line about the machine (load, cores)")
     args = parser.parse_args()
     rows = []
@@ -78,7 +76,6 @@ def main() -> None:
         print(json.dumps(res))
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        BEGIN,
         f"Measured {stamp} with `python bench/bench_inference.py` on {platform.machine()}, Python "
         f"{platform.python_version()}, {platform.system()}, one process per size (single-threaded). {args.note}",
         "Workload: Llama-2-7B, one A100-80GB replica, Poisson 2 req/s, 512 prompt / 128 output tokens,",
@@ -95,15 +92,7 @@ def main() -> None:
             f"{r['requests'] / r['sim_cpu_s']:,.0f} | {r['run_wall_s']:.2f} | {r['run_cpu_s']:.2f} | "
             f"{r['requests'] / r['run_wall_s']:,.0f} | {r['segments']:,} | {r['peak_rss_mib']:,.0f} |"
         )
-    lines.append(END)
-    block = "\n".join(lines)
-    out = Path(args.out)
-    text = out.read_text() if out.exists() else "# Benchmark results\n"
-    if BEGIN in text and END in text:  # only the generated block; the section's prose stays
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n{block}\n"
-    out.write_text(text)
+    print(f"wrote {update_section('bench_inference', chr(10).join(lines))}")
 
 
 if __name__ == "__main__":

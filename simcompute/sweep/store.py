@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 PARTS = "parts"
 
@@ -34,7 +36,7 @@ class SweepStore:
         """Persist one run's row (temp file + rename: a reader never sees half a file)."""
         path = self.parts / f"{row['run_id']}.parquet"
         tmp = path.with_suffix(".tmp")
-        pd.DataFrame([row]).to_parquet(tmp, index=False)
+        pq.write_table(pa.Table.from_pylist([row]), tmp)
         os.replace(tmp, path)
 
     def load(self) -> pd.DataFrame:
@@ -42,7 +44,8 @@ class SweepStore:
         files = sorted(self.parts.glob("*.parquet")) if self.parts.is_dir() else []
         if not files:
             return pd.DataFrame()
-        frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        rows = [row for f in files for row in pq.read_table(f).to_pylist()]
+        frame = pd.DataFrame(rows)  # failed rows lack the summary columns: NaN there
         return frame.sort_values("index", kind="stable").reset_index(drop=True)
 
     def finished_ids(self, include_failed: bool = True) -> set[str]:

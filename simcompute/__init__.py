@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 from simcompute.api import run
 from simcompute.catalog import load_catalog
 from simcompute.config import Scenario, load_scenario
-from simcompute.errors import ConfigError, NotSupportedError, SimcomputeError
+from simcompute.errors import ConfigError, SimcomputeError
 from simcompute.results import Result
 from simcompute.sweep import LocalExecutor, RayExecutor, load_sweep, run_sweep
 from simcompute.uncertainty import monte_carlo
@@ -18,7 +18,6 @@ from simcompute.uncertainty import monte_carlo
 __all__ = [
     "ConfigError",
     "LocalExecutor",
-    "NotSupportedError",
     "RayExecutor",
     "Result",
     "Scenario",

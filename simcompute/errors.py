@@ -20,7 +20,3 @@ class ConfigError(SimcomputeError, ValueError):
         self.source = source
         where = f"{source}: " if source else ""
         super().__init__(f"{where}{path}: {message}" if path else f"{where}{message}")
-
-
-class NotSupportedError(SimcomputeError):
-    """A valid input that this version of simcompute cannot simulate yet."""

@@ -334,6 +334,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SimcomputeError as exc:
         print(f"simcompute: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except OSError as exc:  # an output folder or file the user named cannot be written or read
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"simcompute: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("simcompute: interrupted", file=sys.stderr)
         return 130

@@ -116,3 +116,13 @@ def test_catalog_lists_kinds(capsys):
     assert main(["catalog", "accelerators"]) == 0
     out = capsys.readouterr().out
     assert "a100-80gb" in out and "h100-sxm" in out
+
+
+def test_unwritable_output_is_one_line(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code = main(["run", str(SCENARIOS / "quickstart.yaml"), "--out", str(blocker / "sub"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert main(["validate", "--out", str(blocker / "v.csv")]) == 2
+    assert "Traceback" not in capsys.readouterr().err

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from simcompute.config.base import FIELD_MARK
+from simcompute.config.base import FIELD_MARK, did_you_mean
 from simcompute.config.distributions import nominal
 from simcompute.config.inference import ARRIVAL_KINDS, LENGTH_KINDS
 from simcompute.config.scenario import Scenario
@@ -60,8 +60,12 @@ def _join(path: str, sub: str) -> str:
 def format_validation_error(err: ValidationError, source: str | None = None) -> ConfigError:
     """The most useful single `ConfigError` from a pydantic error (first one, +N more)."""
     errors = err.errors(include_url=False)
-    # Prefer errors deepest in the tree: a union reports one error per member at the same path.
-    first = errors[0]
+    # A union (`model: str | ModelSpec`) reports one error per member: for a mapping the
+    # "not a string" member error says nothing useful, so the structured member's error wins.
+    useful = [e for e in errors if not (e["type"].endswith("_type") and isinstance(e.get("input"), Mapping))]
+    useful = useful or errors
+    # A misspelt key also makes its field "missing": name the unknown key, the cause.
+    first = next((e for e in useful if e["type"] == "extra_forbidden"), useful[0])
     path = _loc_to_path(tuple(first["loc"]))
     message = first["msg"].removeprefix("Value error, ")
     if message.startswith(FIELD_MARK):
@@ -71,8 +75,13 @@ def format_validation_error(err: ValidationError, source: str | None = None) -> 
         message = _MESSAGES[first["type"]].format(**(first.get("ctx") or {}))
         if first["type"] == "extra_forbidden":
             path, _, key = path.rpartition(".")
-            message = f"unknown key '{key}'"
-    if "input" in first and first["type"] not in ("missing", "extra_forbidden"):
+            missing = [
+                str(e["loc"][-1])
+                for e in useful
+                if e["type"] == "missing" and e["loc"][:-1] == first["loc"][:-1]
+            ]
+            message = f"unknown key '{key}'" + (did_you_mean(key, missing) if missing else "")
+    if "input" in first and first["type"] not in ("missing", "extra_forbidden") and "(got " not in message:
         shown = first["input"]
         if not isinstance(shown, (Mapping, list)):
             message += f" (got {shown!r})"

@@ -71,3 +71,15 @@ def test_files_are_relative_to_the_scenario(tmp_path, scenario_dict, monkeypatch
     assert scenario.site.price_profile == str(folder / "prices.csv")
     result = sc.run(scenario)
     assert result.total("energy_cost_usd") == pytest.approx(result.total("facility_energy_kwh") * 0.5)
+
+
+def test_inline_model_errors_name_the_real_problem(scenario_dict):
+    """For a mapping given to `model: str | ModelSpec`, the model's own error is reported."""
+    scenario_dict["workloads"][0]["model"] = {"layers": 2, "hidden": 100, "heads": 3, "vocab": 10}
+    with pytest.raises(
+        ConfigError, match=r"workloads\[0\]\.model: hidden \(100\) must be divisible by heads \(3\)"
+    ):
+        load_scenario(scenario_dict)
+    scenario_dict["workloads"][0]["model"] = {"layers": 2, "hiden": 96, "heads": 4, "vocab": 10}
+    with pytest.raises(ConfigError, match=r"unknown key 'hiden'; did you mean 'hidden'\?"):
+        load_scenario(scenario_dict)

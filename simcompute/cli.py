@@ -285,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--calibration", help="calibration profile YAML")
     p.add_argument("--csv", action="store_true", help="print the table as CSV")
     p.set_defaults(func=_cmd_pareto)
+
     p = sub.add_parser("plan", help="search the parallel layouts of each training workload")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--top", type=int, default=5, help="how many layouts to show (default 5)")

@@ -69,24 +69,32 @@ def stage_params(model: ModelSpec, layout: Layout) -> tuple[float, float]:
     return dense, expert
 
 
-def activation_bytes_per_layer(model: ModelSpec, layout: Layout, seq_len: int) -> float:
+def activation_bytes_per_layer(
+    model: ModelSpec, layout: Layout, seq_len: int, attention: str = "flash"
+) -> float:
     """Stored activations of one layer for one microbatch (Korthikanti et al. 2022, Table 2).
 
     Full recompute keeps only the layer input (2sbh, /t with sequence parallelism). Otherwise
-    `sbh (10 + 24/t)` without and `34 sbh / t` with sequence parallelism, plus the attention
-    score terms `5 a s^2 b / t` unless they are recomputed (selective recompute).
+    `sbh (10 + 24/t)` without and `34 sbh / t` with sequence parallelism. `standard`
+    attention adds the score terms `5 a s^2 b / t` unless they are recomputed (selective
+    recompute); flash attention never stores the score matrix, only each query row's fp32
+    log-sum-exp for its backward pass (`4 a s b / t`; Dao 2023, FlashAttention-2, Alg. 1).
     """
     s, b, h, a, t = seq_len, layout.microbatch_size, model.hidden, model.heads, layout.tp
     sp = layout.sequence_parallel
     if layout.recompute == "full":
         return 2.0 * s * b * h / (t if sp else 1)
     base = 34.0 * s * b * h / t if sp else s * b * h * (10.0 + 24.0 / t)
-    if layout.recompute == "none":
+    if attention == "flash":
+        base += 4.0 * a * s * b / t
+    elif layout.recompute == "none":
         base += 5.0 * a * s * s * b / t
     return base
 
 
-def activation_bytes(model: ModelSpec, layout: Layout, seq_len: int, microbatches: int) -> float:
+def activation_bytes(
+    model: ModelSpec, layout: Layout, seq_len: int, microbatches: int, attention: str = "flash"
+) -> float:
     """Activations held at the peak of a 1F1B schedule on the most loaded stage.
 
     The first stage keeps `min(m, pp)` microbatches of its `L/pp` layers in flight, i.e. the
@@ -96,7 +104,7 @@ def activation_bytes(model: ModelSpec, layout: Layout, seq_len: int, microbatche
     """
     p = layout
     in_flight = min(microbatches, p.pp)
-    per_layer = activation_bytes_per_layer(model, p, seq_len)
+    per_layer = activation_bytes_per_layer(model, p, seq_len, attention)
     lps = stage_layers(model.layers, p.pp) or model.layers // p.pp
     layers_held = lps * in_flight
     if p.virtual_pp > 1:
@@ -109,7 +117,13 @@ def activation_bytes(model: ModelSpec, layout: Layout, seq_len: int, microbatche
 
 
 def training_memory(
-    model: ModelSpec, layout: Layout, *, seq_len: int, microbatches: int, precision: str
+    model: ModelSpec,
+    layout: Layout,
+    *,
+    seq_len: int,
+    microbatches: int,
+    precision: str,
+    attention: str = "flash",
 ) -> MemoryBreakdown:
     """Memory on the most loaded GPU for `layout` (see the module docstring for the sources)."""
     w, g, o = bytes_per_param(precision)
@@ -120,5 +134,5 @@ def training_memory(
         weights_bytes=w * (dense / dp + expert / edp if z >= 3 else dense + expert),
         gradients_bytes=g * (dense / dp + expert / edp if z >= 2 else dense + expert),
         optimizer_bytes=o * (dense / dp + expert / edp if z >= 1 else dense + expert),
-        activations_bytes=activation_bytes(model, layout, seq_len, microbatches),
+        activations_bytes=activation_bytes(model, layout, seq_len, microbatches, attention),
     )

@@ -66,6 +66,12 @@ CAUSAL_FRACTION = 0.5
 STANDARD_ATTENTION_FORWARD_BYTES = 13.0
 STANDARD_ATTENTION_BACKWARD_BYTES = 17.0
 ATTENTION_KINDS = ("flash", "standard")
+# Compute kernels that run beside communication kernels slow down (the NCCL kernels take SMs,
+# HBM bandwidth and power): 18.9% on average over GPT and LLaMA layers on A100, H100, MI250
+# and MI210 (Hassan et al. 2025, 'Characterizing Compute-Communication Overlap in
+# GPU-Accelerated Distributed Deep Learning', abstract) https://arxiv.org/abs/2507.03114.
+# Each second of hidden communication therefore costs this much compute time.
+OVERLAP_COMPUTE_SLOWDOWN = 0.189
 ACTIVATION_BYTES = 2.0  # 16-bit activations and gradients on the wire
 
 
@@ -112,10 +118,31 @@ class TrainingSystem:
             raise ValueError(f"attention must be one of {ATTENTION_KINDS}, got {self.attention!r}")
 
     def link(self, group: int, stride: int) -> Link:
-        """The path of a collective over `group` ranks spaced `stride` apart."""
+        """The path of a point-to-point send or all-to-all over `group` ranks spaced `stride`
+        apart: NVLink inside a node, else each GPU's own NIC (every GPU of a node sends at once,
+        so one rail per GPU is its share of the node's network)."""
         if group * stride <= self.gpus_per_node or self.fabric_bandwidth_gbps is None:
             return Link.nvlink(self.nvlink_bandwidth_gbps)
         return Link.fabric(self.fabric_bandwidth_gbps, self.fabric_latency_us or 0.0)
+
+    def ring_link(self, group: int, stride: int) -> Link:
+        """The path of a ring all-reduce, reduce-scatter or all-gather over `group` ranks
+        spaced `stride` apart.
+
+        Across nodes NCCL runs one ring per NIC rail, each carrying its share of the buffer;
+        a ring crosses a node boundary once per node and moves inside the node over NVLink. A
+        group with `q` members in each node therefore drives `q` NICs at once (the `stride`
+        groups sharing a node use the others), so the per-GPU term of the alpha-beta formula
+        runs at `q` rails, at most the NVLink bandwidth. Multi-node nccl-tests report bus
+        bandwidth near the node's total NIC bandwidth for this reason (NVIDIA nccl-tests,
+        doc/PERFORMANCE.md, 'bus bandwidth') https://github.com/NVIDIA/nccl-tests.
+        """
+        if group * stride <= self.gpus_per_node or self.fabric_bandwidth_gbps is None:
+            return Link.nvlink(self.nvlink_bandwidth_gbps)
+        per_node = max(1, min(group, self.gpus_per_node // stride))
+        rails = Link.fabric(self.fabric_bandwidth_gbps * per_node, self.fabric_latency_us or 0.0)
+        nvlink = Link.nvlink(self.nvlink_bandwidth_gbps)
+        return Link(min(rails.bandwidth_bytes_per_s, nvlink.bandwidth_bytes_per_s), rails.latency_s)
 
 
 @dataclass(frozen=True)
@@ -241,7 +268,7 @@ def estimate_layout(
     head_elem = 3 * 4.0 * tokens * model.vocab / p.tp / hbm  # fp32 logits, softmax + loss
 
     act = tokens * model.hidden * ACTIVATION_BYTES
-    tp_link = sys.link(p.tp, 1)
+    tp_link = sys.ring_link(p.tp, 1)
     tp_layer = (4 + (2 if full else 0)) * all_reduce_s(act, p.tp, tp_link)
     a2a_layer = 0.0
     if model.experts > 1 and p.ep > 1:
@@ -262,22 +289,25 @@ def estimate_layout(
 
     dense, expert = stage_params(model, p)
     gbytes = ACTIVATION_BYTES
-    dp_link = sys.link(p.dp, p.tp)
+    dp_link = sys.ring_link(p.dp, p.tp)
     edp = max(1, p.dp // p.ep)
-    edp_link = sys.link(edp, p.tp * p.ep)
+    edp_link = sys.ring_link(edp, p.tp * p.ep)
     if p.zero >= 3:
-        # FSDP: gather weights for forward and backward, reduce-scatter gradients, every microbatch
-        per_mb = 2 * all_gather_s(dense * gbytes, p.dp, dp_link) + reduce_scatter_s(
-            dense * gbytes, p.dp, dp_link
-        )
-        per_mb += 2 * all_gather_s(expert * gbytes, edp, edp_link) + reduce_scatter_s(
-            expert * gbytes, edp, edp_link
+        # FSDP: gather weights for forward and backward, reduce-scatter gradients, every
+        # microbatch, one layer at a time (each layer's collectives pay their own latency)
+        per_mb = lps * (
+            2 * all_gather_s(dense * gbytes / lps, p.dp, dp_link)
+            + reduce_scatter_s(dense * gbytes / lps, p.dp, dp_link)
+            + 2 * all_gather_s(expert * gbytes / lps, edp, edp_link)
+            + reduce_scatter_s(expert * gbytes / lps, edp, edp_link)
         )
         dp_comm, window = m * per_mb, m * (compute_mb + elem_mb)
     else:
         dp_comm = all_reduce_s(dense * gbytes, p.dp, dp_link) + all_reduce_s(expert * gbytes, edp, edp_link)
         window = 2.0 / 3.0 * lps * (layer_compute + layer_elem)  # last microbatch's backward
-    dp_exposed = dp_comm - min(sys.dp_overlap_fraction * dp_comm, window)
+    dp_hidden = min(sys.dp_overlap_fraction * dp_comm, window)
+    # hidden communication still slows the compute it runs beside (shared SMs and HBM)
+    dp_exposed = dp_comm - dp_hidden + OVERLAP_COMPUTE_SLOWDOWN * dp_hidden
 
     shard = dense / p.dp + expert / edp if p.zero >= 1 else dense + expert
     optimizer = OPTIMIZER_BYTES_PER_PARAM * shard / hbm
@@ -312,7 +342,9 @@ def estimate_layout(
         peak_flops_per_gpu=peak,
         phases=phases,
         layout=p,
-        memory=training_memory(model, p, seq_len=seq_len, microbatches=m, precision=precision),
+        memory=training_memory(
+            model, p, seq_len=seq_len, microbatches=m, precision=precision, attention=sys.attention
+        ),
         recompute_flops_per_step=recompute,
     )
 

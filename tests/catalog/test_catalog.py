@@ -45,7 +45,7 @@ REQUIRED = {
         "l4-server",
         "t4-server",
     },
-    "fabrics": {"ib-edr-100", "ib-hdr-200", "ib-ndr-400", "roce-400g", "ethernet-100g"},
+    "fabrics": {"ib-edr-100", "ib-hdr-200", "ib-ndr-400", "roce-400g", "ethernet-100g", "aws-efa-400"},
     "models": {
         "gpt-3-175b",
         "llama-7b",

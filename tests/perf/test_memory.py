@@ -23,14 +23,25 @@ S, H, A, T = 2048, 12288, 96, 8
 )
 def test_activation_per_layer_matches_korthikanti_table_2(sp, recompute, per_sbh):
     layout = Layout(tp=T, pp=8, dp=1, sequence_parallel=sp, recompute=recompute)
-    assert activation_bytes_per_layer(GPT3, layout, S) == pytest.approx(S * H * per_sbh)
+    assert activation_bytes_per_layer(GPT3, layout, S, "standard") == pytest.approx(S * H * per_sbh)
+
+
+def test_flash_attention_never_stores_the_score_matrix():
+    layout = Layout(tp=T, pp=8, dp=1, recompute="none")
+    flash = activation_bytes_per_layer(GPT3, layout, S, "flash")
+    standard = activation_bytes_per_layer(GPT3, layout, S, "standard")
+    assert flash == pytest.approx(S * H * (10 + 24 / T) + 4 * A * S / T)  # + fp32 log-sum-exp per row
+    assert standard - flash == pytest.approx(5 * A * S * S / T - 4 * A * S / T)
+    # selective recompute of standard attention drops the same s^2 terms
+    selective = Layout(tp=T, pp=8, dp=1, recompute="selective")
+    assert activation_bytes_per_layer(GPT3, selective, S, "standard") == pytest.approx(S * H * (10 + 24 / T))
 
 
 def test_first_stage_holds_all_layers_worth():
     # 1F1B: pp microbatches of L/pp layers in flight on the first stage -> L layers (Sec 4.2.3)
     layout = Layout(tp=T, pp=8, dp=1, sequence_parallel=True, recompute="selective")
     per_layer = 34 * S * H / T
-    total = activation_bytes(GPT3, layout, S, microbatches=64)
+    total = activation_bytes(GPT3, layout, S, microbatches=64, attention="standard")
     assert total == pytest.approx(per_layer * 96 + 2 * S * H * 8 / T)
     # ~10 GB: "GPT-3 175B ... activations per GPU" with SP + selective (Korthikanti Fig. 7 order)
     assert 9e9 < total < 11.5e9

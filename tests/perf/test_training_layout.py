@@ -5,11 +5,12 @@ import itertools
 
 import pytest
 
-from simcompute.perf.collectives import Link, all_reduce_s, p2p_s
+from simcompute.perf.collectives import Link, all_gather_s, all_reduce_s, p2p_s, reduce_scatter_s
 from simcompute.perf.layout import Layout
 from simcompute.perf.training import (
     ACTIVATION_BYTES,
     OPTIMIZER_BYTES_PER_PARAM,
+    OVERLAP_COMPUTE_SLOWDOWN,
     estimate_layout,
     estimate_training,
 )
@@ -79,10 +80,51 @@ def test_data_parallel_across_nodes_and_overlap(tiny, a100_system):
     from simcompute.perf.memory import stage_params
 
     dense, _ = stage_params(tiny, e.layout)
-    expected = all_reduce_s(dense * 2, 16, Link.fabric(25.0, 0.8))
+    # 8 members of the group in each node: the ring runs over 8 HDR rails at once
+    expected = all_reduce_s(dense * 2, 16, Link.fabric(8 * 25.0, 0.8))
     assert e.phase_time_s("dp_communication") == pytest.approx(expected)
     hidden = est(tiny, a100_system, Layout(dp=16), sequences=16)
     assert hidden.phase_time_s("dp_communication") < e.phase_time_s("dp_communication")
+
+
+def test_ring_collectives_use_one_rail_per_group_member_in_a_node(a100_system):
+    # dp over 16 nodes with tp=8: one member per node -> one 25 GB/s rail
+    one = a100_system.ring_link(16, 8)
+    assert one == Link.fabric(25.0, 0.8)
+    # tp=2: four members per node -> four rails
+    assert a100_system.ring_link(16, 2) == Link.fabric(4 * 25.0, 0.8)
+    # point-to-point sends and all-to-alls keep one rail per GPU
+    assert a100_system.link(16, 1) == Link.fabric(25.0, 0.8)
+    # never faster than NVLink, which carries the ring inside each node
+    fast = dataclasses.replace(a100_system, fabric_bandwidth_gbps=100.0)
+    assert fast.ring_link(16, 1).bandwidth_bytes_per_s == Link.nvlink(300).bandwidth_bytes_per_s
+    # inside one node: NVLink
+    assert a100_system.ring_link(8, 1) == Link.nvlink(300)
+
+
+def test_hidden_communication_slows_compute_by_the_measured_contention(tiny, a100_system):
+    from simcompute.perf.memory import stage_params
+
+    full_overlap = dataclasses.replace(a100_system, dp_overlap_fraction=1.0)
+    layout = Layout(dp=16, zero=3, microbatch_size=16)
+    e = est(tiny, full_overlap, layout, sequences=256)
+    dense, _ = stage_params(tiny, e.layout)
+    link = a100_system.ring_link(16, 1)
+    per_layer = dense * 2 / tiny.layers
+    comm = tiny.layers * (2 * all_gather_s(per_layer, 16, link) + reduce_scatter_s(per_layer, 16, link))
+    assert comm < e.phase_time_s("compute")  # all of it fits under the compute
+    assert e.phase_time_s("dp_communication") == pytest.approx(OVERLAP_COMPUTE_SLOWDOWN * comm)
+
+
+def test_zero3_pays_collective_latency_per_layer(tiny, a100_system):
+    slow = dataclasses.replace(a100_system, dp_overlap_fraction=0.0, fabric_latency_us=1000.0)
+    fast = dataclasses.replace(slow, fabric_latency_us=0.0)
+    layout = Layout(dp=16, zero=3)
+    extra = est(tiny, slow, layout, sequences=16).phase_time_s("dp_communication") - est(
+        tiny, fast, layout, sequences=16
+    ).phase_time_s("dp_communication")
+    # 2 all-gathers + 1 reduce-scatter of 15 ring steps each, per layer, 1 ms per step
+    assert extra == pytest.approx(tiny.layers * 3 * 15 * 1e-3)
 
 
 def test_optimizer_step_is_memory_traffic(tiny, a100_system):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from simcompute.catalog import ModelSpec
+from simcompute.catalog import LayerKind, ModelSpec
 
 Recompute = Literal["none", "selective", "full"]
 
@@ -61,6 +61,17 @@ def stage_layers(layers: int, stages: int) -> int | None:
     if stages > 1 and (layers + 2) % stages == 0:
         return (layers + 2) // stages
     return None
+
+
+def stage_layer_kinds(model: ModelSpec, stage_layers: int) -> tuple[tuple[LayerKind, int], ...]:
+    """`(kind, count)` of the layers on the most loaded (last) pipeline stage.
+
+    The last stage holds the model's last `stage_layers` layers (and the LM head). The dense
+    layers come first in the model (`dense_layers`), so the last stage holds MoE layers only
+    unless it holds more layers than the model has MoE layers; with one stage it holds all.
+    """
+    moe = min(stage_layers, model.moe_layers)
+    return tuple((k, n) for k, n in (("dense", stage_layers - moe), ("moe", moe)) if n)
 
 
 def layout_problems(model: ModelSpec, layout: Layout, gpus: int, sequences: int) -> list[tuple[str, str]]:

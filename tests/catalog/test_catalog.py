@@ -29,6 +29,14 @@ MODEL_ARCH_INTS = {
     "params",
     "experts",
     "experts_per_token",
+    "shared_experts",
+    "expert_ffn_hidden",
+    "dense_layers",
+    "q_lora_rank",
+    "kv_lora_rank",
+    "qk_rope_head_dim",
+    "qk_nope_head_dim",
+    "v_head_dim",
 }
 
 REQUIRED = {
@@ -67,6 +75,7 @@ REQUIRED = {
         "pythia-6.9b",
         "pythia-12b",
         "gpt-2-small",
+        "deepseek-v3",
     },
     "regions": {
         "us-west",

@@ -38,6 +38,12 @@ class ModelSpec(BaseModel):
     expanded per head to `qk_nope_head_dim` keys and `v_head_dim` values; the output
     projection is heads*v_head_dim x hidden. The two latent RMSNorm vectors count as
     attention parameters.
+
+    Multi-token prediction (DeepSeek-V3, arXiv:2412.19437, Sec. 2.2): `mtp_layers` modules
+    trained beside the model, each one more layer of the model's main kind, a 2*hidden x
+    hidden projection and two norms, sharing the embedding and the LM head. Published counts
+    leave them out, and so do the parameter counts and model FLOPs here (`mtp_params` holds
+    their weights); the training step, its memory and its pipeline partition count them.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -63,6 +69,7 @@ class ModelSpec(BaseModel):
     qk_rope_head_dim: int | None = Field(default=None, gt=0)
     qk_nope_head_dim: int | None = Field(default=None, gt=0)
     v_head_dim: int | None = Field(default=None, gt=0)
+    mtp_layers: int = Field(default=0, ge=0)
     source: str | None = None
 
     @model_validator(mode="after")
@@ -149,6 +156,16 @@ class ModelSpec(BaseModel):
         return self.layers - self.dense_layers if self.experts > 1 else 0
 
     @property
+    def main_layer_kind(self) -> LayerKind:
+        """The kind of most of the model's layers (and of its MTP modules' layers)."""
+        return "moe" if self.experts > 1 else "dense"
+
+    @property
+    def pipeline_layers(self) -> int:
+        """Layers a pipeline partitions: the transformer layers, then the MTP modules' layers."""
+        return self.layers + self.mtp_layers
+
+    @property
     def layer_kinds(self) -> tuple[tuple[LayerKind, int], ...]:
         """`(kind, count)` of the model's layers in order, kinds with no layer left out."""
         dense = self.layers - self.moe_layers
@@ -202,7 +219,17 @@ class ModelSpec(BaseModel):
     @property
     def params_per_layer(self) -> int:
         """Weights of one of the model's main layers (its MoE layers when it has experts)."""
-        return self.layer_params("moe" if self.experts > 1 else "dense")
+        return self.layer_params(self.main_layer_kind)
+
+    @property
+    def mtp_projection_params(self) -> int:
+        """Weights of an MTP module besides its layer: the 2h x h projection and two norms."""
+        return 2 * self.hidden * self.hidden + 2 * self.hidden
+
+    @property
+    def mtp_params(self) -> int:
+        """Weights of all MTP modules (the embedding and LM head are shared, not counted)."""
+        return self.mtp_layers * (self.params_per_layer + self.mtp_projection_params)
 
     @property
     def non_embedding_params(self) -> int:

@@ -95,6 +95,11 @@ def layer_gemms(
     )
 
 
+def mtp_projection_gemm(model: ModelSpec, tokens: int, tp: int = 1) -> Gemm:
+    """An MTP module's projection of [normed hidden state; normed next embedding] (2h -> h)."""
+    return Gemm("mtp_proj", tokens, model.hidden // tp, 2 * model.hidden)
+
+
 def head_gemm(model: ModelSpec, tokens: int, tp: int = 1) -> Gemm:
     """The LM head (hidden -> vocab), split by columns across the tensor-parallel group."""
     return Gemm("lm_head", tokens, model.vocab // tp, model.hidden)

@@ -60,7 +60,7 @@ def stage_params(model: ModelSpec, layout: Layout) -> tuple[float, float]:
     experts included, is `dense`: replicated over the ep group, its gradients reduced over
     all of dp. The stage's layers are those of the last stage (`stage_layer_kinds`).
     """
-    lps = stage_layers(model.layers, layout.pp) or model.layers // layout.pp
+    lps = stage_layers(model.pipeline_layers, layout.pp) or model.pipeline_layers // layout.pp
     emb = model.vocab * model.hidden
     first = emb
     last = emb if (layout.pp > 1 or not model.tied_embeddings) else 0
@@ -71,6 +71,7 @@ def stage_params(model: ModelSpec, layout: Layout) -> tuple[float, float]:
         expert_layer = routed if kind == "moe" else 0
         dense_layers += n * (model.layer_params(kind) - expert_layer)
         expert_layers += n * expert_layer
+    dense_layers += model.mtp_layers * model.mtp_projection_params
     dense = (dense_layers + ends) / layout.tp
     expert = expert_layers / (layout.tp * layout.ep)
     return dense, expert
@@ -115,13 +116,13 @@ def activation_bytes(
     p = layout
     in_flight = min(microbatches, p.pp)
     per_layer = activation_bytes_per_layer(model, p, seq_len, attention)
-    lps = stage_layers(model.layers, p.pp) or model.layers // p.pp
+    lps = stage_layers(model.pipeline_layers, p.pp) or model.pipeline_layers // p.pp
     layers_held = lps * in_flight
     if p.virtual_pp > 1:
         layers_held *= 1.0 + (p.pp - 1) / (p.pp * p.virtual_pp)
     sbh = seq_len * p.microbatch_size * model.hidden
     first = per_layer * layers_held + 2.0 * sbh * in_flight / (p.tp if p.sequence_parallel else 1)
-    logits = 4.0 * seq_len * p.microbatch_size * model.vocab / p.tp
+    logits = (1 + model.mtp_layers) * 4.0 * seq_len * p.microbatch_size * model.vocab / p.tp  # + MTP heads
     last = per_layer * lps + logits
     return max(first + (logits if p.pp == 1 else 0.0), last)
 

@@ -9,7 +9,9 @@ peak); with a `TrainingSystem` and a `Layout` it builds the step from its parts:
   (`gemm_efficiency`), forward + 2x for the backward pass (MoE: routed experts spread over
   ep, shared experts on every token; a stage that holds dense and MoE layers, as with
   DeepSeek-V3's first dense layers and pp = 1, costs their per-layer mean times its layers,
-  all-to-alls counted for its MoE layers only); attention score/value products at
+  all-to-alls counted for its MoE layers only; MTP modules run on the last stage as one more
+  layer each plus a projection and another LM-head pass, work outside the model FLOPs);
+  attention score/value products at
   the generation's attention efficiency (fused flash attention) or, for `standard` attention,
   as two batched GEMMs over the full s x s score matrix plus the HBM traffic of that matrix
   (scores, softmax, dropout); element-wise work as memory traffic;
@@ -37,7 +39,7 @@ from simcompute.perf.collectives import (
 )
 from simcompute.perf.efficiency import gemm_time_s
 from simcompute.perf.flops import training_flops_per_token
-from simcompute.perf.gemms import head_gemm, layer_gemms
+from simcompute.perf.gemms import head_gemm, layer_gemms, mtp_projection_gemm
 from simcompute.perf.layout import Layout, stage_layer_kinds, stage_layers
 from simcompute.perf.memory import MemoryBreakdown, stage_params, training_memory
 
@@ -258,7 +260,7 @@ def estimate_layout(
     peak = sys.accelerator.peak_flops(precision)
     m = sequences // (p.dp * p.microbatch_size)
     tokens = p.microbatch_size * seq_len
-    lps = stage_layers(model.layers, p.pp) or model.layers // p.pp
+    lps = stage_layers(model.pipeline_layers, p.pp) or model.pipeline_layers // p.pp
     full = p.recompute == "full"
 
     # the last stage's layers; a stage that mixes dense and MoE layers uses their mean
@@ -284,9 +286,13 @@ def estimate_layout(
         + rec_score
     )
     head = head_gemm(model, tokens, p.tp)
-    head_compute = 3 * _gemm_s(head.flops, 1, peak, sys)
+    heads = 1 + model.mtp_layers  # each MTP module runs the shared LM head on its own states
+    head_compute = heads * 3 * _gemm_s(head.flops, 1, peak, sys)
+    if model.mtp_layers:
+        proj = mtp_projection_gemm(model, tokens, p.tp)
+        head_compute += model.mtp_layers * 3 * _gemm_s(proj.flops, 1, peak, sys)
     hbm = sys.accelerator.hbm_bandwidth_bytes_per_s * sys.memory_efficiency
-    head_elem = 3 * 4.0 * tokens * model.vocab / p.tp / hbm  # fp32 logits, softmax + loss
+    head_elem = heads * 3 * 4.0 * tokens * model.vocab / p.tp / hbm  # fp32 logits, softmax + loss
 
     act = tokens * model.hidden * ACTIVATION_BYTES
     tp_link = sys.ring_link(p.tp, 1)

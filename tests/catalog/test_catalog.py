@@ -37,6 +37,7 @@ MODEL_ARCH_INTS = {
     "qk_rope_head_dim",
     "qk_nope_head_dim",
     "v_head_dim",
+    "mtp_layers",
 }
 
 REQUIRED = {

@@ -13,7 +13,7 @@ from simcompute.perf.flops import (
 )
 from simcompute.perf.gemms import Gemm, layer_gemms
 from simcompute.perf.inference import KV_BYTES_PER_ELEMENT, estimate_replica
-from simcompute.perf.layout import Layout
+from simcompute.perf.layout import Layout, layout_problems
 from simcompute.perf.memory import stage_params
 from simcompute.perf.search import best_layout, search_layouts
 from simcompute.perf.training import ACTIVATION_BYTES, estimate_layout
@@ -146,6 +146,36 @@ def test_deepseek_v3_layout_search_uses_expert_parallelism(h100_system):
     assert best.estimate.phase_time_s("ep_all_to_all") > 0
     # model FLOPs: 6 x the activated weights + MLA attention
     assert best.estimate.flops_per_token == training_flops_per_token(model, 4096)
+
+
+def test_mtp_layer_fills_the_pipeline_partition():
+    """DeepSeek-V3: 61 layers + 1 MTP + embedding + head = 64 slots = 16 stages of 4 (Megatron
+    docs, custom pipeline layout for DeepSeek-V3 on PP 16); without MTP, 16 does not fit."""
+    ds = load_catalog().model("deepseek-v3")
+    layout = Layout(pp=16, dp=128, ep=64)
+    assert ds.pipeline_layers == 62
+    assert not layout_problems(ds, layout, 2048, 15360)
+    (field, msg), *_ = layout_problems(ds, Layout(pp=5, dp=2, ep=2), 10, 10)
+    assert field == "pp" and "62 layers (61 + 1 MTP)" in msg
+    no_mtp = ds.model_copy(update={"mtp_layers": 0})
+    assert layout_problems(no_mtp, layout, 2048, 15360)[0][0] == "pp"
+
+
+def test_mtp_work_and_weights_on_the_last_stage(a100_system):
+    """An MTP module adds one MoE layer, its projection and a second LM head pass to the step
+    and its weights to memory, but no model FLOPs (published counts exclude it)."""
+    layout = Layout(dp=8, ep=4)
+    with_mtp, without = small(mtp_layers=1), small()
+    assert with_mtp.mtp_params == with_mtp.layer_params("moe") + 2 * 512 * 512 + 2 * 512
+    (d1, e1), (d0, e0) = stage_params(with_mtp, layout), stage_params(without, layout)
+    expert = with_mtp.experts * with_mtp.mlp_params_per_expert
+    assert e1 - e0 == pytest.approx(expert / 4)
+    assert d1 - d0 == pytest.approx(with_mtp.mtp_params - expert)
+    a, b = est(with_mtp, a100_system, layout), est(without, a100_system, layout)
+    assert a.flops_per_token == b.flops_per_token
+    assert a.phase_time_s("compute") > b.phase_time_s("compute")
+    assert a.phase_time_s("ep_all_to_all") == pytest.approx(b.phase_time_s("ep_all_to_all") * 7 / 6)
+    assert a.memory.activations_bytes > b.memory.activations_bytes
 
 
 # ---- inference ------------------------------------------------------------------------------

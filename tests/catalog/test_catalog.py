@@ -41,7 +41,18 @@ MODEL_ARCH_INTS = {
 }
 
 REQUIRED = {
-    "accelerators": {"v100", "a100-40gb", "a100-80gb", "h100-sxm", "h200", "b200", "mi300x", "l4", "t4"},
+    "accelerators": {
+        "v100",
+        "a100-40gb",
+        "a100-80gb",
+        "h100-sxm",
+        "h800",
+        "h200",
+        "b200",
+        "mi300x",
+        "l4",
+        "t4",
+    },
     "generations": {"volta", "turing", "ampere", "ada", "hopper", "blackwell", "cdna3"},
     "nodes": {
         "dgx-v100",
@@ -344,3 +355,14 @@ def test_catalog_from_directory_checks_node_gpu(tmp_path):
     (tmp_path / "nodes.yaml").write_text(text)
     with pytest.raises(CatalogError, match="unknown accelerator 'h100'"):
         Catalog.from_directory(tmp_path)
+
+
+def test_h800_is_an_h100_with_less_nvlink(cat):
+    """Same die, memory and tensor peaks as the H100 SXM; NVLink 400 instead of 900 GB/s."""
+    h800, h100 = cat.accelerator("h800"), cat.accelerator("h100-sxm")
+    for precision in ("bf16", "fp8"):
+        assert h800.peak_flops(precision) == h100.peak_flops(precision)
+    assert h800.memory_bytes == h100.memory_bytes
+    assert h800.hbm_bandwidth_bytes_per_s == h100.hbm_bandwidth_bytes_per_s
+    assert cat.node("hgx-h800").gpu == "h800"
+    assert cat.node("hgx-h800").nvlink_bandwidth_gbps == 200 < cat.node("dgx-h100").nvlink_bandwidth_gbps

@@ -9,7 +9,7 @@ cat.region("us-west"); cat.generation("ampere"); cat.ids("models"); cat.table("n
 from .errors import CatalogError
 from .hardware import PRECISIONS, Accelerator, Fabric, Generation, Node
 from .loader import KINDS, Catalog, load_catalog
-from .models import ModelSpec, llama_ffn_hidden
+from .models import LayerKind, ModelSpec, llama_ffn_hidden
 from .sites import Region
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "CatalogError",
     "Fabric",
     "Generation",
+    "LayerKind",
     "ModelSpec",
     "Node",
     "Region",

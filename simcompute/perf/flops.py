@@ -15,8 +15,12 @@ def matmul_params(model: ModelSpec) -> float:
 
 
 def attention_flops_per_token(model: ModelSpec, seq_len: int) -> float:
-    """Forward+backward attention-score FLOPs per token: `12 * L * H * Q * T` (PaLM app. B)."""
-    return 12.0 * model.layers * model.heads * model.head_dim * seq_len
+    """Forward+backward attention-score FLOPs per token: `12 * L * H * Q * T` (PaLM app. B).
+
+    Written as `6 L H (Q_k + Q_v) T`: the score product runs over the query/key width and the
+    value product over the value width, which differ with MLA (192 and 128 in DeepSeek-V3).
+    """
+    return 6.0 * model.layers * model.heads * (model.score_head_dim + model.value_head_dim) * seq_len
 
 
 def training_flops_per_token(model: ModelSpec, seq_len: int) -> float:
@@ -31,6 +35,10 @@ def training_flops_per_token(model: ModelSpec, seq_len: int) -> float:
 def inference_flops_per_token(model: ModelSpec, context_len: int) -> float:
     """Forward FLOPs for one token that attends to `context_len` earlier tokens.
 
-    `2 N` for the weights plus `4 * L * H * Q * context` for the score and value products.
+    `2 N` for the weights plus `4 * L * H * Q * context` for the score and value products
+    (`2 L H (Q_k + Q_v) context`; MLA: per-head query/key and value widths). MLA decoders
+    that absorb the KV up-projection into the query do more score FLOPs per context token
+    (`Q_k, Q_v` become `kv_lora_rank + qk_rope_head_dim` and `kv_lora_rank`); not modelled.
     """
-    return 2.0 * matmul_params(model) + 4.0 * model.layers * model.heads * model.head_dim * context_len
+    attention = 2.0 * model.layers * model.heads * (model.score_head_dim + model.value_head_dim)
+    return 2.0 * matmul_params(model) + attention * context_len

@@ -8,7 +8,11 @@ An iteration (one forward pass of the running batch) takes
   `inference_flops_per_token`: `2 N` for the weights (linear in tokens) plus `4 L H Q` per
   token of attention context (so prefill attention is quadratic in the prompt).
 - `memory_s`: bytes read from HBM at a calibrated fraction of its bandwidth: all weights
-  once per iteration, plus the KV cache the batch attends to, plus the KV written.
+  once per iteration, plus the KV cache the batch attends to, plus the KV written. Of an
+  MoE model's routed experts only those some token of the iteration is routed to are read:
+  with uniform, independent routing of `k` of `E` experts a given expert is idle for all
+  `n` tokens with probability `(1 - k/E)^n`, so `1 - (1 - k/E)^n` of the routed weights
+  are read (all of them for a prefill, `k/E` for a single decode).
 - `allreduce_s`: tensor parallelism (Megatron-LM) all-reduces the activations twice per
   layer; ring all-reduce moves `2 (n-1)/n` of the bytes over NVLink, plus a latency each.
 
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 
 from simcompute.catalog import Accelerator, Generation, ModelSpec, Node
 from simcompute.perf.flops import inference_flops_per_token
+from simcompute.perf.gemms import layer_gemms
 from simcompute.perf.training import Phase
 from simcompute.profile import FittedParameters
 
@@ -39,18 +44,18 @@ ALLREDUCE_LATENCY_S = 10e-6
 all-reduce time on NVLink systems as printed by nccl-tests (https://github.com/NVIDIA/nccl-tests);
 it only matters for tensor-parallel replicas."""
 
-GEMMS_PER_LAYER = 4  # qkv, attention-out, MLP up, MLP down (simcompute.perf.gemms.layer_gemms)
-
 
 @dataclass(frozen=True)
 class StepModel:
     """Linear coefficients of one replica's iteration time, and its power activities.
 
     compute_s = c0 + c_tok * tokens + c_ctx * attn_ctx
-    memory_s  = m0 + m_tok * tokens + m_ctx * kv_read
+    memory_s  = weights_s(tokens) + m_tok * tokens + m_ctx * kv_read
     comm_s    = k0 + k_tok * tokens            (0 without tensor parallelism)
     `tokens` are the tokens processed in the iteration, `attn_ctx` the sum over them of the
-    tokens each attends to, `kv_read` the KV-cache tokens read from HBM.
+    tokens each attends to, `kv_read` the KV-cache tokens read from HBM. `weights_s` is `m0`
+    plus, for MoE models, the read time of the routed experts the tokens use (`expert_s` for
+    all of them, `expert_hit` = the chance that a token uses a given one).
     """
 
     c0: float
@@ -64,10 +69,20 @@ class StepModel:
     ridge_tokens: float
     compute_activity: float
     memory_activity: float
+    expert_s: float = 0.0
+    expert_hit: float = 0.0
+
+    def weights_s(self, tokens: float) -> float:
+        """Seconds to read the weights an iteration of `tokens` tokens uses (constant for
+        dense models; for MoE the routed experts at least one of the tokens is sent to)."""
+        if not self.expert_s:
+            return self.m0
+        return self.m0 + self.expert_s * (1.0 - (1.0 - self.expert_hit) ** tokens)
 
     def step_time_s(self, tokens: float, attn_ctx: float, kv_read: float) -> float:
         compute = self.c0 + self.c_tok * tokens + self.c_ctx * attn_ctx
-        memory = self.m0 + self.m_tok * tokens + self.m_ctx * kv_read
+        memory = (self.m0 if not self.expert_s else self.weights_s(tokens)) + self.m_tok * tokens
+        memory += self.m_ctx * kv_read
         comm = self.k0 + self.k_tok * tokens
         return (compute if compute > memory else memory) + comm
 
@@ -91,7 +106,7 @@ class StepModel:
     def phase(self, tokens: float, attn_ctx: float, kv_read: float) -> Phase:
         """One iteration as a `Phase` (bound: whichever of compute and memory is longer)."""
         compute = self.c0 + self.c_tok * tokens + self.c_ctx * attn_ctx
-        memory = self.m0 + self.m_tok * tokens + self.m_ctx * kv_read
+        memory = self.weights_s(tokens) + self.m_tok * tokens + self.m_ctx * kv_read
         return Phase(
             "prefill" if tokens > 1 and attn_ctx > kv_read else "decode",
             self.step_time_s(tokens, attn_ctx, kv_read),
@@ -152,12 +167,19 @@ def estimate_replica(
 
     flops_per_token = inference_flops_per_token(model, 0)
     flops_per_ctx = inference_flops_per_token(model, 1) - flops_per_token
-    gemms = GEMMS_PER_LAYER * model.layers + 1  # + LM head
+    gemms = sum(n * len(layer_gemms(model, 1, 1, kind)) for kind, n in model.layer_kinds) + 1  # + LM head
     c0 = gemms * f.gemm_half_size_flops / (flop_rate / tp) if f.gemm_half_size_flops is not None else 0.0
 
     bytes_per_weight = WEIGHT_BYTES[precision]
     weights = model.total_params * bytes_per_weight
-    kv_per_token = model.kv_cache_bytes_per_token(KV_BYTES_PER_ELEMENT)
+    routed = model.moe_layers * model.experts * model.mlp_params_per_expert * bytes_per_weight
+    # Each GPU caches the KV heads of its own attention heads; with fewer KV groups than GPUs
+    # (MLA: one latent shared by every head) every GPU holds and reads all of them (vLLM
+    # replicates KV heads when tp > kv heads: vllm/model_executor/models/deepseek_v2.py
+    # DeepseekAttention; Ray Serve docs, 'Data parallel attention': the MLA KV cache cannot be
+    # sharded along the head dimension) https://docs.ray.io/en/latest/serve/llm/user-guides/data-parallel-attention.html
+    kv_copies = max(1, tp // model.kv_cache_heads)
+    kv_per_token = model.kv_cache_bytes_per_token(KV_BYTES_PER_ELEMENT) * kv_copies
 
     if tp > 1:
         ring = 2.0 * (tp - 1) / tp * model.hidden * ACTIVATION_BYTES / (node.nvlink_bandwidth_gbps * 1e9)
@@ -171,7 +193,7 @@ def estimate_replica(
         c0=c0,
         c_tok=flops_per_token / flop_rate,
         c_ctx=flops_per_ctx / flop_rate,
-        m0=weights / byte_rate,
+        m0=(weights - routed) / byte_rate,
         m_tok=kv_per_token / byte_rate,
         m_ctx=kv_per_token / byte_rate,
         k0=k0,
@@ -179,6 +201,8 @@ def estimate_replica(
         ridge_tokens=ridge,
         compute_activity=pick(f.compute_activity, generation.training_activity),
         memory_activity=pick(f.memory_activity, generation.decode_activity),
+        expert_s=routed / byte_rate,
+        expert_hit=model.experts_per_token / model.experts if routed else 0.0,
     )
     # Activation peak of vLLM's profiling pass (estimate): one layer's widest intermediates for
     # a full token budget (hidden states x4 and the MLP up-projection), plus fp32 logits.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from simcompute.catalog import ModelSpec
+from simcompute.catalog import LayerKind, ModelSpec
 
 Recompute = Literal["none", "selective", "full"]
 
@@ -63,6 +63,19 @@ def stage_layers(layers: int, stages: int) -> int | None:
     return None
 
 
+def stage_layer_kinds(model: ModelSpec, layers: int) -> tuple[tuple[LayerKind, int], ...]:
+    """`(kind, count)` of the `layers` layers on the most loaded (last) pipeline stage.
+
+    The last stage holds the model's last layers, its MTP modules' layers (of the model's
+    main kind) and the LM head. The dense layers come first in the model (`dense_layers`), so
+    the last stage holds MoE layers only unless it holds more layers than the model has MoE
+    layers; with one stage it holds all.
+    """
+    mtp_moe = model.mtp_layers if model.main_layer_kind == "moe" else 0
+    moe = min(layers, model.moe_layers + mtp_moe)
+    return tuple((k, n) for k, n in (("dense", layers - moe), ("moe", moe)) if n)
+
+
 def layout_problems(model: ModelSpec, layout: Layout, gpus: int, sequences: int) -> list[tuple[str, str]]:
     """Every reason `layout` cannot run `model` on `gpus` GPUs with `sequences` per step.
 
@@ -74,11 +87,13 @@ def layout_problems(model: ModelSpec, layout: Layout, gpus: int, sequences: int)
         out.append(("dp", f"tp*pp*dp = {p.gpus} but gpus = {gpus}"))
     if model.heads % p.tp:
         out.append(("tp", f"tp = {p.tp} does not divide the model's {model.heads} attention heads"))
-    if stage_layers(model.layers, p.pp * p.virtual_pp) is None:
+    if stage_layers(model.pipeline_layers, p.pp * p.virtual_pp) is None:
         what = "pp" if p.virtual_pp == 1 else "pp*virtual_pp"
+        mtp = f" ({model.layers} + {model.mtp_layers} MTP)" if model.mtp_layers else ""
         out.append(
             ("pp" if p.virtual_pp == 1 else "virtual_pp",
-             f"{what} = {p.pp * p.virtual_pp} divides neither the model's {model.layers} layers nor layers + 2")
+             f"{what} = {p.pp * p.virtual_pp} divides neither the model's {model.pipeline_layers} layers{mtp} "
+             "nor layers + 2")
         )  # fmt: skip
     if p.ep > 1 and model.experts == 1:
         out.append(("ep", f"ep = {p.ep} needs a mixture-of-experts model ({model.name} is dense)"))

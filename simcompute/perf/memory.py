@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simcompute.catalog import ModelSpec
-from simcompute.perf.layout import Layout, stage_layers
+from simcompute.perf.layout import Layout, stage_layer_kinds, stage_layers
 
 GB = 1e9
 
@@ -54,18 +54,26 @@ class MemoryBreakdown:
 def stage_params(model: ModelSpec, layout: Layout) -> tuple[float, float]:
     """(dense, expert) parameters held by one GPU of the most loaded pipeline stage.
 
-    Layer weights are split by tp (and expert weights also by ep); the first stage holds the
-    input embedding, the last the LM head (the same matrix when tied and pp == 1).
+    Layer weights are split by tp (and routed-expert weights also by ep); the first stage
+    holds the input embedding, the last the LM head (the same matrix when tied and pp == 1).
+    `expert` counts the routed experts of the stage's MoE layers; everything else, shared
+    experts included, is `dense`: replicated over the ep group, its gradients reduced over
+    all of dp. The stage's layers are those of the last stage (`stage_layer_kinds`).
     """
-    lps = stage_layers(model.layers, layout.pp) or model.layers // layout.pp
-    expert_layer = model.experts * model.mlp_params_per_expert if model.experts > 1 else 0
-    dense_layer = model.params_per_layer - expert_layer
+    lps = stage_layers(model.pipeline_layers, layout.pp) or model.pipeline_layers // layout.pp
     emb = model.vocab * model.hidden
     first = emb
     last = emb if (layout.pp > 1 or not model.tied_embeddings) else 0
     ends = first + last if layout.pp == 1 else max(first, last)
-    dense = (lps * dense_layer + ends) / layout.tp
-    expert = lps * expert_layer / (layout.tp * layout.ep)
+    routed = model.experts * model.mlp_params_per_expert
+    dense_layers = expert_layers = 0
+    for kind, n in stage_layer_kinds(model, lps):
+        expert_layer = routed if kind == "moe" else 0
+        dense_layers += n * (model.layer_params(kind) - expert_layer)
+        expert_layers += n * expert_layer
+    dense_layers += model.mtp_layers * model.mtp_projection_params
+    dense = (dense_layers + ends) / layout.tp
+    expert = expert_layers / (layout.tp * layout.ep)
     return dense, expert
 
 
@@ -79,6 +87,9 @@ def activation_bytes_per_layer(
     attention adds the score terms `5 a s^2 b / t` unless they are recomputed (selective
     recompute); flash attention never stores the score matrix, only each query row's fp32
     log-sum-exp for its backward pass (`4 a s b / t`; Dao 2023, FlashAttention-2, Alg. 1).
+    The formula is that of a dense GPT layer and is applied as is to MoE and MLA layers (an
+    approximation: top-k routing stores k copies of the expert inputs and intermediates, MLA
+    stores its latents and 192-wide per-head queries and keys instead of `hidden`-wide ones).
     """
     s, b, h, a, t = seq_len, layout.microbatch_size, model.hidden, model.heads, layout.tp
     sp = layout.sequence_parallel
@@ -105,13 +116,13 @@ def activation_bytes(
     p = layout
     in_flight = min(microbatches, p.pp)
     per_layer = activation_bytes_per_layer(model, p, seq_len, attention)
-    lps = stage_layers(model.layers, p.pp) or model.layers // p.pp
+    lps = stage_layers(model.pipeline_layers, p.pp) or model.pipeline_layers // p.pp
     layers_held = lps * in_flight
     if p.virtual_pp > 1:
         layers_held *= 1.0 + (p.pp - 1) / (p.pp * p.virtual_pp)
     sbh = seq_len * p.microbatch_size * model.hidden
     first = per_layer * layers_held + 2.0 * sbh * in_flight / (p.tp if p.sequence_parallel else 1)
-    logits = 4.0 * seq_len * p.microbatch_size * model.vocab / p.tp
+    logits = (1 + model.mtp_layers) * 4.0 * seq_len * p.microbatch_size * model.vocab / p.tp  # + MTP heads
     last = per_layer * lps + logits
     return max(first + (logits if p.pp == 1 else 0.0), last)
 

@@ -44,7 +44,7 @@ def candidate_layouts(
     tps = [t for t in _divisors(model.heads) if gpus_per_node % t == 0 and gpus % t == 0]
     for tp in tps if "tp" not in fixed else [fixed["tp"]]:
         pps = (
-            [q for q in _divisors(gpus // tp) if q <= model.layers and stage_layers(model.layers, q)]
+            [q for q in _divisors(gpus // tp) if q <= model.layers and stage_layers(model.pipeline_layers, q)]
             if gpus % tp == 0
             else []
         )

@@ -6,7 +6,12 @@ bubbles. `estimate_training` without a `system` keeps the v0 model (a given frac
 peak); with a `TrainingSystem` and a `Layout` it builds the step from its parts:
 
 - GEMMs of every layer per GPU (`layer_gemms`, `head_gemm`) at the efficiency of their size
-  (`gemm_efficiency`), forward + 2x for the backward pass; attention score/value products at
+  (`gemm_efficiency`), forward + 2x for the backward pass (MoE: routed experts spread over
+  ep, shared experts on every token; a stage that holds dense and MoE layers, as with
+  DeepSeek-V3's first dense layers and pp = 1, costs their per-layer mean times its layers,
+  all-to-alls counted for its MoE layers only; MTP modules run on the last stage as one more
+  layer each plus a projection and another LM-head pass, work outside the model FLOPs);
+  attention score/value products at
   the generation's attention efficiency (fused flash attention) or, for `standard` attention,
   as two batched GEMMs over the full s x s score matrix plus the HBM traffic of that matrix
   (scores, softmax, dropout); element-wise work as memory traffic;
@@ -23,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from simcompute.catalog import Accelerator, ModelSpec
+from simcompute.catalog import Accelerator, LayerKind, ModelSpec
 from simcompute.perf.collectives import (
     Link,
     all_gather_s,
@@ -34,8 +39,8 @@ from simcompute.perf.collectives import (
 )
 from simcompute.perf.efficiency import gemm_time_s
 from simcompute.perf.flops import training_flops_per_token
-from simcompute.perf.gemms import head_gemm, layer_gemms
-from simcompute.perf.layout import Layout, stage_layers
+from simcompute.perf.gemms import head_gemm, layer_gemms, mtp_projection_gemm
+from simcompute.perf.layout import Layout, stage_layer_kinds, stage_layers
 from simcompute.perf.memory import MemoryBreakdown, stage_params, training_memory
 
 Bound = Literal["compute", "memory", "communication", "idle"]
@@ -198,22 +203,34 @@ def _gemm_s(flops: float, count: float, peak: float, sys: TrainingSystem) -> flo
 
 
 def _layer_forward(
-    model: ModelSpec, layout: Layout, tokens: int, seq_len: int, peak: float, sys: TrainingSystem
+    model: ModelSpec,
+    layout: Layout,
+    tokens: int,
+    seq_len: int,
+    peak: float,
+    sys: TrainingSystem,
+    kind: LayerKind,
 ):
     """One layer's forward pass on one GPU: (GEMM s, attention s, element-wise s, attention FLOPs,
-    score-matrix traffic s forward, score-matrix traffic s backward)."""
+    score-matrix traffic s forward, score-matrix traffic s backward).
+
+    `kind` is the layer's FFN: a dense layer's MLP, or an MoE layer's routed experts plus its
+    shared experts, which run on every token like a dense FFN of their width. Element-wise
+    traffic is Korthikanti's per-layer count for every kind (see `ELEMENTWISE_FORWARD_BYTES`).
+    """
     tp = layout.tp
-    gemms = layer_gemms(model, tokens, tp)
+    gemms = layer_gemms(model, tokens, tp, kind)
     gemm_s = 0.0
     for g in gemms:
-        if model.experts > 1 and g.name.startswith("mlp"):
+        if kind == "moe" and g.name.startswith("mlp"):
             # Each GPU holds experts/ep experts; balanced routing gives each expert
             # tokens * k * ep / E tokens (Lepikhin et al. 2020, GShard, Sec. 2.2).
             per_expert = max(1.0, tokens * model.experts_per_token * layout.ep / model.experts)
             gemm_s += _gemm_s(2.0 * per_expert * g.n * g.k, model.experts / layout.ep, peak, sys)
         else:
             gemm_s += _gemm_s(g.flops, g.count, peak, sys)
-    attn_flops = 4.0 * tokens * seq_len * model.hidden / tp
+    # QK^T over the query/key width and PV over the value width, every local head
+    attn_flops = 2.0 * tokens * seq_len * model.heads * (model.score_head_dim + model.value_head_dim) / tp
     hbm = sys.accelerator.hbm_bandwidth_bytes_per_s * sys.memory_efficiency
     if sys.attention == "flash":
         attn_s = CAUSAL_FRACTION * attn_flops / (peak * sys.attention_efficiency)
@@ -243,12 +260,18 @@ def estimate_layout(
     peak = sys.accelerator.peak_flops(precision)
     m = sequences // (p.dp * p.microbatch_size)
     tokens = p.microbatch_size * seq_len
-    lps = stage_layers(model.layers, p.pp) or model.layers // p.pp
+    lps = stage_layers(model.pipeline_layers, p.pp) or model.pipeline_layers // p.pp
     full = p.recompute == "full"
 
-    gemm_f, attn_f, elem_f, attn_flops, score_f, score_b = _layer_forward(
-        model, p, tokens, seq_len, peak, sys
-    )
+    # the last stage's layers; a stage that mixes dense and MoE layers uses their mean
+    kinds = stage_layer_kinds(model, lps)
+    parts = [(n, _layer_forward(model, p, tokens, seq_len, peak, sys, kind)) for kind, n in kinds]
+    if len(parts) == 1:
+        layer = parts[0][1]
+    else:
+        layer = tuple(sum(n * f[i] for n, f in parts) / lps for i in range(len(parts[0][1])))
+    gemm_f, attn_f, elem_f, attn_flops, score_f, score_b = layer
+    moe_share = sum(n for kind, n in kinds if kind == "moe") / lps
     # forward + backward (2x) + recompute
     rec_gemm = gemm_f if full else 0.0
     rec_attn = attn_f if p.recompute != "none" else 0.0
@@ -263,9 +286,13 @@ def estimate_layout(
         + rec_score
     )
     head = head_gemm(model, tokens, p.tp)
-    head_compute = 3 * _gemm_s(head.flops, 1, peak, sys)
+    heads = 1 + model.mtp_layers  # each MTP module runs the shared LM head on its own states
+    head_compute = heads * 3 * _gemm_s(head.flops, 1, peak, sys)
+    if model.mtp_layers:
+        proj = mtp_projection_gemm(model, tokens, p.tp)
+        head_compute += model.mtp_layers * 3 * _gemm_s(proj.flops, 1, peak, sys)
     hbm = sys.accelerator.hbm_bandwidth_bytes_per_s * sys.memory_efficiency
-    head_elem = 3 * 4.0 * tokens * model.vocab / p.tp / hbm  # fp32 logits, softmax + loss
+    head_elem = heads * 3 * 4.0 * tokens * model.vocab / p.tp / hbm  # fp32 logits, softmax + loss
 
     act = tokens * model.hidden * ACTIVATION_BYTES
     tp_link = sys.ring_link(p.tp, 1)
@@ -274,6 +301,8 @@ def estimate_layout(
     if model.experts > 1 and p.ep > 1:
         ep_link = sys.link(p.ep, p.tp)
         a2a_layer = (4 + (2 if full else 0)) * all_to_all_s(act * model.experts_per_token, p.ep, ep_link)
+        if moe_share != 1.0:  # dispatch and combine in MoE layers only
+            a2a_layer *= moe_share
     pp_mb = 0.0
     if p.pp > 1:
         pp_link = sys.link(2, p.tp * p.dp)

@@ -29,10 +29,30 @@ MODEL_ARCH_INTS = {
     "params",
     "experts",
     "experts_per_token",
+    "shared_experts",
+    "expert_ffn_hidden",
+    "dense_layers",
+    "q_lora_rank",
+    "kv_lora_rank",
+    "qk_rope_head_dim",
+    "qk_nope_head_dim",
+    "v_head_dim",
+    "mtp_layers",
 }
 
 REQUIRED = {
-    "accelerators": {"v100", "a100-40gb", "a100-80gb", "h100-sxm", "h200", "b200", "mi300x", "l4", "t4"},
+    "accelerators": {
+        "v100",
+        "a100-40gb",
+        "a100-80gb",
+        "h100-sxm",
+        "h800",
+        "h200",
+        "b200",
+        "mi300x",
+        "l4",
+        "t4",
+    },
     "generations": {"volta", "turing", "ampere", "ada", "hopper", "blackwell", "cdna3"},
     "nodes": {
         "dgx-v100",
@@ -67,6 +87,7 @@ REQUIRED = {
         "pythia-6.9b",
         "pythia-12b",
         "gpt-2-small",
+        "deepseek-v3",
     },
     "regions": {
         "us-west",
@@ -334,3 +355,14 @@ def test_catalog_from_directory_checks_node_gpu(tmp_path):
     (tmp_path / "nodes.yaml").write_text(text)
     with pytest.raises(CatalogError, match="unknown accelerator 'h100'"):
         Catalog.from_directory(tmp_path)
+
+
+def test_h800_is_an_h100_with_less_nvlink(cat):
+    """Same die, memory and tensor peaks as the H100 SXM; NVLink 400 instead of 900 GB/s."""
+    h800, h100 = cat.accelerator("h800"), cat.accelerator("h100-sxm")
+    for precision in ("bf16", "fp8"):
+        assert h800.peak_flops(precision) == h100.peak_flops(precision)
+    assert h800.memory_bytes == h100.memory_bytes
+    assert h800.hbm_bandwidth_bytes_per_s == h100.hbm_bandwidth_bytes_per_s
+    assert cat.node("hgx-h800").gpu == "h800"
+    assert cat.node("hgx-h800").nvlink_bandwidth_gbps == 200 < cat.node("dgx-h100").nvlink_bandwidth_gbps

@@ -26,7 +26,7 @@ def test_derived_params_match_published(cat, mid):
 
 def test_gated_flags(cat):
     for mid in cat.ids("models"):
-        assert cat.model(mid).gated_ffn == mid.startswith(("llama", "mixtral")), mid
+        assert cat.model(mid).gated_ffn == mid.startswith(("llama", "mixtral", "deepseek")), mid
 
 
 def test_llama_2_70b_gqa(cat):
@@ -98,3 +98,79 @@ def test_frozen():
     with pytest.raises(ValidationError):
         m.layers = 3
     hash(m)  # usable as a cache key
+
+
+def test_deepseek_v3_counts_match_published(cat):
+    """671B total (main model, no MTP module) and 37B activated per token (arXiv:2412.19437,
+    Sec. 4.2); README_WEIGHTS.md gives 36.7B activated, embedding and head included."""
+    m = cat.model("deepseek-v3")
+    assert m.layer_kinds == (("dense", 3), ("moe", 58))
+    # MLA by hand: q down + q norm + q up, kv down (latent + rope key) + kv norm + kv up, out
+    q = 7168 * 1536 + 1536 + 1536 * 128 * (128 + 64)
+    kv = 7168 * (512 + 64) + 512 + 512 * 128 * (128 + 128)
+    assert m.attention_params_per_layer == q + kv + 128 * 128 * 7168
+    expert = 3 * 7168 * 2048
+    assert m.layer_params("moe") == m.attention_params_per_layer + 257 * expert + 2 * 7168
+    assert m.layer_params("dense") == m.attention_params_per_layer + 3 * 7168 * 18432 + 2 * 7168
+    assert m.derived_params == pytest.approx(671e9, rel=0.01)
+    assert m.active_params == pytest.approx(37e9, rel=0.02)
+    assert m.active_params == pytest.approx(36.7e9, rel=0.025)
+    assert m.active_params == m.derived_params - 58 * (256 - 8) * expert
+
+
+def test_mla_kv_cache_is_the_latent():
+    """Only the KV latent and the shared RoPE key are cached (DeepSeek-V2, Table 1)."""
+    mla = ModelSpec(layers=4, hidden=512, heads=8, vocab=100, kv_lora_rank=64, qk_rope_head_dim=16,
+                    qk_nope_head_dim=32, v_head_dim=32)  # fmt: skip
+    assert mla.kv_cache_bytes_per_token(2) == 4 * (64 + 16) * 2
+    assert mla.kv_cache_heads == 1 and mla.score_head_dim == 48 and mla.value_head_dim == 32
+    assert load_catalog().model("deepseek-v3").kv_cache_bytes_per_token(1) == 61 * (512 + 64)
+    mha = ModelSpec(layers=4, hidden=512, heads=8, vocab=100)
+    assert mha.kv_cache_bytes_per_token(2) == 2 * 4 * 512 * 2 and mha.kv_cache_heads == 8
+    # no q_lora_rank: a full-rank query projection
+    assert mla.attention_params_per_layer == (
+        512 * 8 * 48 + 512 * (64 + 16) + 64 + 64 * 8 * (32 + 32) + 8 * 32 * 512
+    )
+
+
+def test_shared_experts_and_dense_layers():
+    base = dict(layers=6, hidden=64, heads=4, vocab=100, ffn_hidden=256, gated_ffn=True)
+    moe = ModelSpec(**base, experts=8, experts_per_token=2, shared_experts=2, expert_ffn_hidden=32,
+                    dense_layers=2)  # fmt: skip
+    attn, norms = moe.attention_params_per_layer, 2 * 64
+    expert, dense_mlp = 3 * 64 * 32, 3 * 64 * 256
+    assert moe.mlp_params_per_expert == expert and moe.dense_mlp_params == dense_mlp
+    assert moe.moe_layers == 4 and moe.layer_kinds == (("dense", 2), ("moe", 4))
+    assert moe.non_embedding_params == 2 * (attn + dense_mlp + norms) + 4 * (attn + 10 * expert + norms) + 64
+    assert moe.active_non_embedding_params == (
+        2 * (attn + dense_mlp + norms) + 4 * (attn + 4 * expert + norms) + 64
+    )
+    dense = ModelSpec(**base)
+    assert dense.layer_kinds == (("dense", 6),) and dense.moe_layers == 0
+    assert dense.non_embedding_params == 6 * dense.params_per_layer + 64
+
+
+@pytest.mark.parametrize(
+    "kwargs,msg",
+    [
+        (dict(shared_experts=1), "shared_experts needs a mixture-of-experts model"),
+        (dict(expert_ffn_hidden=128), "expert_ffn_hidden needs a mixture-of-experts model"),
+        (dict(dense_layers=1), "dense_layers needs a mixture-of-experts model"),
+        (dict(experts=4, dense_layers=2), r"dense_layers \(2\) must be < layers \(2\)"),
+        (dict(q_lora_rank=32), "q_lora_rank needs kv_lora_rank"),
+        (dict(v_head_dim=16), "v_head_dim needs kv_lora_rank"),
+        (dict(kv_lora_rank=32, qk_nope_head_dim=16, v_head_dim=16), "needs qk_rope_head_dim"),
+        (dict(kv_lora_rank=32, qk_rope_head_dim=8, qk_nope_head_dim=16, v_head_dim=16, kv_heads=2),
+         "kv_heads does not apply"),
+        (dict(shared_experts=-1), "shared_experts"),
+    ],
+)  # fmt: skip
+def test_moe_and_mla_validation(kwargs, msg):
+    with pytest.raises(ValidationError, match=msg):
+        ModelSpec(layers=2, hidden=64, heads=4, vocab=10, **kwargs)
+
+
+def test_mla_lifts_the_head_divisibility_rule():
+    m = ModelSpec(layers=2, hidden=100, heads=3, vocab=10, kv_lora_rank=16, qk_rope_head_dim=8,
+                  qk_nope_head_dim=16, v_head_dim=16)  # fmt: skip
+    assert m.attention_params_per_layer > 0

@@ -86,3 +86,29 @@ def test_same_seed_same_results(scenario_dict):
     scenario_dict["seed"] = 2
     c = sc.run(scenario_dict)
     assert not c.events.equals(a.events)
+
+
+def test_deepseek_v3_scenario_runs_with_expert_parallelism():
+    """The bundled DeepSeek-V3 scenario (MoE + MLA, ep = 8) end to end, and its layout search."""
+    import yaml
+
+    from tests.conftest import SCENARIOS
+
+    scenario = yaml.safe_load((SCENARIOS / "deepseek-v3-h100.yaml").read_text())
+    scenario["workloads"][0]["tokens"] = "10B"
+    result = sc.run(scenario)
+    job = result.jobs.iloc[0]
+    est = resolve(scenario_from_dict(scenario)).jobs[0].estimate
+    assert job["completed"] and "ep=8" in job["layout"]
+    assert est.phase_time_s("ep_all_to_all") > 0 and est.memory.total_bytes <= 80e9
+    model = load_catalog().model("deepseek-v3")
+    assert job["flops_per_token"] == training_flops_per_token(model, 4096)
+    peak = load_catalog().accelerator("h100-sxm").peak_flops("bf16")
+    assert job["mfu"] == pytest.approx(
+        job["flops_per_token"] * job["tokens_per_step"] / (job["step_time_s"] * 256 * peak), rel=1e-9
+    )
+    row = result.summary.iloc[0]
+    assert row["gpu_hours"] == pytest.approx(256 * row["wall_time_s"] / 3600, rel=1e-12)
+    scenario["workloads"][0]["parallelism"] = "auto"
+    auto = sc.run(scenario).jobs.iloc[0]
+    assert auto["completed"] and auto["memory_per_gpu_gb"] <= 80

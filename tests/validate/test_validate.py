@@ -43,3 +43,11 @@ def test_cli_writes_csv(tmp_path, capsys):
     frame = pd.read_csv(out)
     assert {"case", "published", "predicted", "error_pct", "layout", "source"} <= set(frame.columns)
     assert "median |error|" in capsys.readouterr().out
+
+
+def test_deepseek_v3_runs_on_its_published_layout(report):
+    """61 layers + 1 MTP layer + embedding + head fill 16 pipeline stages of 4 (Megatron's
+    DeepSeek-V3 partition), so PP 16 / EP 64 / ZeRO-1 as published is expressible."""
+    row = report.predicted.set_index("case").loc["deepseek-v3"]
+    assert row["gpu"] == "h800" and row["layout_from"] == "published + search"
+    assert "tp=1 pp=16 dp=128 (zero=1" in row["layout"] and "ep=64" in row["layout"]

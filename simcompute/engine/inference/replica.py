@@ -338,7 +338,8 @@ class Replica:
         """The parts of a decode stretch's time coefficients that depend on the batch size only
         (same operations in the same order as written out in full: bit-identical)."""
         c, m = self._coef
-        coef = (c[0] + c[1] * batch, c[2] * batch, m[0] + m[1] * batch, m[2] * batch, m[3] + m[4] * batch)
+        weights = self.step.weights_s(batch)  # m[0] for dense models; MoE: the experts used
+        coef = (c[0] + c[1] * batch, c[2] * batch, weights + m[1] * batch, m[2] * batch, m[3] + m[4] * batch)
         self._by_batch[batch] = coef
         return coef
 

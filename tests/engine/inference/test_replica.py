@@ -87,8 +87,9 @@ def test_routers(serving):
         {"kv_cache_tokens": 4000, "max_batch_size": 16},
         {"scheduler": "static", "max_batch_size": 8},
         {"replicas": 3, "router": "least_outstanding"},
+        {"model": "mixtral-8x7b", "gpus_per_replica": 2},
     ],
-    ids=["continuous", "chunked", "preempting", "static", "lor"],
+    ids=["continuous", "chunked", "preempting", "static", "lor", "moe"],
 )
 def test_closed_form_matches_reference(serving, overrides):
     """Closed-form decode stretches and iteration-by-iteration give the same timelines."""

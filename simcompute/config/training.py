@@ -36,11 +36,14 @@ class Parallelism(Strict):
     virtual_pp: int = Field(default=1, gt=0)
     ep: int = Field(default=1, gt=0)
     dp_overlap_fraction: float | None = Field(default=None, ge=0, le=1)
+    ep_overlap_fraction: float = Field(default=0.0, ge=0, le=1)
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Parallelism:
         if self.sequence_parallel and self.tp == 1:
             raise field_error("sequence_parallel", "needs tp > 1 (it splits activations across the tp group)")
+        if self.ep_overlap_fraction > 0 and self.ep == 1:
+            raise field_error("ep_overlap_fraction", "needs ep > 1 (there is no expert all-to-all to hide)")
         if self.virtual_pp > 1 and self.pp == 1:
             raise field_error("virtual_pp", "interleaved stages need pp > 1")
         if self.zero >= 2 and self.pp > 1:

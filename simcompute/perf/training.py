@@ -101,6 +101,8 @@ class TrainingSystem:
     Bandwidths in GB/s per GPU, one direction; `fabric_*` is None for a single-node cluster.
     `attention` is the run's attention kernel: `flash` (fused, IO-aware: Dao et al. 2022) or
     `standard` (score matrix materialised in HBM, as in Megatron-LM before 2022).
+    `ep_overlap_fraction` is the share of expert all-to-all time the schedule hides behind
+    other work (0: Megatron/DeepSpeed MoE; DeepSeek-V3's DualPipe overlaps nearly all of it).
     """
 
     accelerator: Accelerator
@@ -117,6 +119,7 @@ class TrainingSystem:
     memory_activity: float
     communication_activity: float
     attention: str = "flash"
+    ep_overlap_fraction: float = 0.0
 
     def __post_init__(self) -> None:
         if self.attention not in ATTENTION_KINDS:
@@ -313,6 +316,10 @@ def estimate_layout(
     elem_mb = lps * layer_elem + head_elem
     tp_mb = lps * tp_layer
     a2a_mb = lps * a2a_layer
+    if sys.ep_overlap_fraction > 0:
+        # all-to-alls hidden behind another microbatch's compute (DualPipe-style schedules)
+        a2a_hidden = min(sys.ep_overlap_fraction * a2a_mb, compute_mb)
+        a2a_mb = a2a_mb - a2a_hidden + OVERLAP_COMPUTE_SLOWDOWN * a2a_hidden
     mb_time = compute_mb + elem_mb + tp_mb + a2a_mb + pp_mb
     bubble = (p.pp - 1) / p.virtual_pp * mb_time
 

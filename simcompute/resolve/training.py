@@ -44,12 +44,13 @@ def training_system(
     profile: CalibrationProfile | None,
     dp_overlap_fraction: float | None = None,
     attention: str = "flash",
+    ep_overlap_fraction: float = 0.0,
 ) -> TrainingSystem:
     """The hardware parameters of the cluster, with calibration-profile values where present."""
     system = hardware_system(
         cluster.node, cluster.accelerator, cluster.generation, cluster.fabric, profile, dp_overlap_fraction
     )
-    return replace(system, attention=attention)
+    return replace(system, attention=attention, ep_overlap_fraction=ep_overlap_fraction)
 
 
 def hardware_system(
@@ -133,7 +134,13 @@ def resolve_training(
         cluster.accelerator.peak_flops(cfg.precision)
     except CatalogError as exc:
         raise ConfigError(f"{path}.precision", str(exc)) from None
-    system = training_system(cluster, profile, cfg.parallelism.dp_overlap_fraction, cfg.attention)
+    system = training_system(
+        cluster,
+        profile,
+        cfg.parallelism.dp_overlap_fraction,
+        cfg.attention,
+        cfg.parallelism.ep_overlap_fraction,
+    )
     fitted = profile.fitted if profile else None
     override = fitted.training_efficiency if fitted else None
     sequences = cfg.sequences_per_step
@@ -178,7 +185,13 @@ def plan_layouts(
 ) -> list[Candidate]:
     """Every valid layout of workload `index`, fitting ones first, fastest first (`simcompute plan`)."""
     model = resolve_model(f"workloads[{index}].model", cfg.model, catalog)
-    system = training_system(cluster, profile, cfg.parallelism.dp_overlap_fraction, cfg.attention)
+    system = training_system(
+        cluster,
+        profile,
+        cfg.parallelism.dp_overlap_fraction,
+        cfg.attention,
+        cfg.parallelism.ep_overlap_fraction,
+    )
     return search_layouts(
         model,
         system,

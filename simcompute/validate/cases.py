@@ -22,7 +22,8 @@ class Case:
     `parallelism` is "auto" or a mapping of layout fields; with `search` those fields are
     pinned and the rest searched. `global_batch_tokens` None means one microbatch per GPU
     per step (short throughput benchmarks), the microbatch being searched. `attention` is the
-    attention kernel the run used (`flash` or `standard`), a fact of its software stack.
+    attention kernel the run used (`flash` or `standard`), a fact of its software stack, as is
+    `ep_overlap_fraction` (the share of expert all-to-alls its pipeline schedule hides).
     """
 
     id: str
@@ -42,6 +43,7 @@ class Case:
     locator: str
     assumptions: str
     attention: str = "flash"
+    ep_overlap_fraction: float = 0.0
 
     @property
     def layout_searched(self) -> bool:
@@ -83,6 +85,7 @@ def load_cases() -> tuple[list[Case], list[dict[str, str]]]:
                 locator=c["locator"],
                 assumptions=c.get("assumptions", ""),
                 attention=c.get("attention", "flash"),
+                ep_overlap_fraction=float(c.get("ep_overlap_fraction", 0.0)),
             )
         )
     return cases, list(raw.get("skipped") or [])

@@ -104,7 +104,7 @@ def run_validation(catalog: Catalog | None = None) -> ValidationReport:
         node = catalog.node(case.node)
         acc = catalog.accelerator(node.gpu)
         system = hardware_system(node, acc, catalog.generation(acc.generation), catalog.fabric(case.fabric))
-        system = replace(system, attention=case.attention)
+        system = replace(system, attention=case.attention, ep_overlap_fraction=case.ep_overlap_fraction)
         est = _predict(case, model, system)
         predicted = _metric(case, est) if est is not None else np.nan
         layout = est.layout if est is not None else None

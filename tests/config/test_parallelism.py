@@ -1,5 +1,7 @@
 """The `parallelism:` block: derived dp, shorthand `auto`, errors that name the field."""
 
+import copy
+
 import pytest
 
 from simcompute.config import scenario_from_dict
@@ -40,6 +42,8 @@ def test_auto_shorthand_resolves_to_a_layout(scenario_dict):
         ),  # 64 stages, 32 layers
         ({"pp": 8, "virtual_pp": 3}, "workloads[0].parallelism.virtual_pp", "resolve"),
         ({"ep": 2}, "workloads[0].parallelism.ep", "resolve"),  # dense model
+        ({"ep_overlap_fraction": 0.5}, "workloads[0].parallelism.ep_overlap_fraction", "config"),  # ep = 1
+        ({"ep_overlap_fraction": 1.5}, "workloads[0].parallelism.ep_overlap_fraction", "config"),
     ],
 )
 def test_layout_errors_name_the_field(scenario_dict, par, field, stage):
@@ -81,3 +85,18 @@ def test_bad_shorthand(scenario_dict):
     scenario_dict["workloads"][0]["parallelism"] = "fast"
     with pytest.raises(ConfigError, match="auto"):
         scenario_from_dict(scenario_dict)
+
+
+def test_ep_overlap_fraction_reaches_the_estimate(scenario_dict):
+    """A schedule that hides expert all-to-alls (DualPipe-style) shortens the step."""
+    scenario_dict["workloads"][0]["model"] = {
+        "layers": 4, "hidden": 512, "heads": 8, "vocab": 1000, "experts": 16, "experts_per_token": 2,
+    }  # fmt: skip
+    scenario_dict["workloads"][0]["gpus"] = 16  # ep spans both nodes
+    steps = {}
+    for f in (0.0, 1.0):
+        data = _with(copy.deepcopy(scenario_dict), ep=16, ep_overlap_fraction=f)
+        est = resolve(scenario_from_dict(data)).jobs[0].estimate
+        steps[f] = (est.step_time_s, est.phase_time_s("ep_all_to_all"))
+    assert steps[1.0][1] < steps[0.0][1]
+    assert steps[1.0][0] < steps[0.0][0]

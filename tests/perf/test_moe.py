@@ -16,7 +16,7 @@ from simcompute.perf.inference import KV_BYTES_PER_ELEMENT, estimate_replica
 from simcompute.perf.layout import Layout, layout_problems
 from simcompute.perf.memory import stage_params
 from simcompute.perf.search import best_layout, search_layouts
-from simcompute.perf.training import ACTIVATION_BYTES, estimate_layout
+from simcompute.perf.training import ACTIVATION_BYTES, OVERLAP_COMPUTE_SLOWDOWN, estimate_layout
 from simcompute.resolve.training import hardware_system
 
 SEQ = 256
@@ -104,6 +104,21 @@ def test_all_to_all_in_moe_layers_only(a100_system):
     assert e.phase_time_s("ep_all_to_all") == pytest.approx(micro * 6 * 4 * one, rel=1e-12)
     all_moe = est(small(dense_layers=0), a100_system, layout)
     assert all_moe.phase_time_s("ep_all_to_all") == pytest.approx(micro * 8 * 4 * one, rel=1e-12)
+
+
+def test_overlapped_all_to_alls_cost_only_the_contention(a100_system):
+    """A DualPipe-style schedule hides the all-to-alls behind compute, which they slow by 18.9%."""
+    m, layout = small(), Layout(dp=8, ep=4)
+    exposed = est(m, a100_system, layout)
+    hidden = est(m, dataclasses.replace(a100_system, ep_overlap_fraction=1.0), layout)
+    a2a = exposed.phase_time_s("ep_all_to_all")
+    assert a2a < exposed.phase_time_s("compute")  # all of it fits under the compute
+    assert hidden.phase_time_s("ep_all_to_all") == pytest.approx(OVERLAP_COMPUTE_SLOWDOWN * a2a, rel=1e-12)
+    half = est(m, dataclasses.replace(a100_system, ep_overlap_fraction=0.5), layout)
+    assert half.phase_time_s("ep_all_to_all") == pytest.approx(
+        0.5 * a2a + OVERLAP_COMPUTE_SLOWDOWN * 0.5 * a2a, rel=1e-12
+    )
+    assert hidden.step_time_s < half.step_time_s < exposed.step_time_s
 
 
 def test_a_stage_costs_its_dense_and_moe_layers(a100_system):

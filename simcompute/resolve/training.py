@@ -40,17 +40,15 @@ class TrainingJobSpec:
 
 
 def training_system(
-    cluster: ClusterSpec,
-    profile: CalibrationProfile | None,
-    dp_overlap_fraction: float | None = None,
-    attention: str = "flash",
-    ep_overlap_fraction: float = 0.0,
+    cluster: ClusterSpec, profile: CalibrationProfile | None, cfg: TrainingWorkload
 ) -> TrainingSystem:
-    """The hardware parameters of the cluster, with calibration-profile values where present."""
+    """The hardware parameters of the cluster, with calibration-profile values where present,
+    and the workload's own settings (attention kernel, communication overlap)."""
+    p = cfg.parallelism
     system = hardware_system(
-        cluster.node, cluster.accelerator, cluster.generation, cluster.fabric, profile, dp_overlap_fraction
+        cluster.node, cluster.accelerator, cluster.generation, cluster.fabric, profile, p.dp_overlap_fraction
     )
-    return replace(system, attention=attention, ep_overlap_fraction=ep_overlap_fraction)
+    return replace(system, attention=cfg.attention, ep_overlap_fraction=p.ep_overlap_fraction)
 
 
 def hardware_system(
@@ -134,13 +132,7 @@ def resolve_training(
         cluster.accelerator.peak_flops(cfg.precision)
     except CatalogError as exc:
         raise ConfigError(f"{path}.precision", str(exc)) from None
-    system = training_system(
-        cluster,
-        profile,
-        cfg.parallelism.dp_overlap_fraction,
-        cfg.attention,
-        cfg.parallelism.ep_overlap_fraction,
-    )
+    system = training_system(cluster, profile, cfg)
     fitted = profile.fitted if profile else None
     override = fitted.training_efficiency if fitted else None
     sequences = cfg.sequences_per_step
@@ -185,13 +177,7 @@ def plan_layouts(
 ) -> list[Candidate]:
     """Every valid layout of workload `index`, fitting ones first, fastest first (`simcompute plan`)."""
     model = resolve_model(f"workloads[{index}].model", cfg.model, catalog)
-    system = training_system(
-        cluster,
-        profile,
-        cfg.parallelism.dp_overlap_fraction,
-        cfg.attention,
-        cfg.parallelism.ep_overlap_fraction,
-    )
+    system = training_system(cluster, profile, cfg)
     return search_layouts(
         model,
         system,

@@ -205,6 +205,14 @@ def _gemm_s(flops: float, count: float, peak: float, sys: TrainingSystem) -> flo
     return count * gemm_time_s(flops, peak, sys.gemm_max_efficiency, sys.gemm_half_size_flops)
 
 
+def _exposed_s(comm_s: float, overlap_fraction: float, window_s: float) -> float:
+    """Time `comm_s` of communication adds to a step when up to `overlap_fraction` of it may
+    hide behind `window_s` of compute: the part left over, plus the slowdown the hidden part
+    causes in the compute beside it (`OVERLAP_COMPUTE_SLOWDOWN`)."""
+    hidden = min(overlap_fraction * comm_s, window_s)
+    return comm_s - hidden + OVERLAP_COMPUTE_SLOWDOWN * hidden
+
+
 def _layer_forward(
     model: ModelSpec,
     layout: Layout,
@@ -304,8 +312,7 @@ def estimate_layout(
     if model.experts > 1 and p.ep > 1:
         ep_link = sys.link(p.ep, p.tp)
         a2a_layer = (4 + (2 if full else 0)) * all_to_all_s(act * model.experts_per_token, p.ep, ep_link)
-        if moe_share != 1.0:  # dispatch and combine in MoE layers only
-            a2a_layer *= moe_share
+        a2a_layer *= moe_share  # dispatch and combine in MoE layers only
     pp_mb = 0.0
     if p.pp > 1:
         pp_link = sys.link(2, p.tp * p.dp)
@@ -315,11 +322,8 @@ def estimate_layout(
     compute_mb = lps * layer_compute + head_compute
     elem_mb = lps * layer_elem + head_elem
     tp_mb = lps * tp_layer
-    a2a_mb = lps * a2a_layer
-    if sys.ep_overlap_fraction > 0:
-        # all-to-alls hidden behind another microbatch's compute (DualPipe-style schedules)
-        a2a_hidden = min(sys.ep_overlap_fraction * a2a_mb, compute_mb)
-        a2a_mb = a2a_mb - a2a_hidden + OVERLAP_COMPUTE_SLOWDOWN * a2a_hidden
+    # all-to-alls hidden behind another microbatch's compute (DualPipe-style schedules)
+    a2a_mb = _exposed_s(lps * a2a_layer, sys.ep_overlap_fraction, compute_mb)
     mb_time = compute_mb + elem_mb + tp_mb + a2a_mb + pp_mb
     bubble = (p.pp - 1) / p.virtual_pp * mb_time
 
@@ -341,9 +345,7 @@ def estimate_layout(
     else:
         dp_comm = all_reduce_s(dense * gbytes, p.dp, dp_link) + all_reduce_s(expert * gbytes, edp, edp_link)
         window = 2.0 / 3.0 * lps * (layer_compute + layer_elem)  # last microbatch's backward
-    dp_hidden = min(sys.dp_overlap_fraction * dp_comm, window)
-    # hidden communication still slows the compute it runs beside (shared SMs and HBM)
-    dp_exposed = dp_comm - dp_hidden + OVERLAP_COMPUTE_SLOWDOWN * dp_hidden
+    dp_exposed = _exposed_s(dp_comm, sys.dp_overlap_fraction, window)
 
     shard = dense / p.dp + expert / edp if p.zero >= 1 else dense + expert
     optimizer = OPTIMIZER_BYTES_PER_PARAM * shard / hbm

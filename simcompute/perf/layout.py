@@ -63,6 +63,12 @@ def stage_layers(layers: int, stages: int) -> int | None:
     return None
 
 
+def layers_per_stage(model: ModelSpec, pp: int) -> int:
+    """Layers on the most loaded stage of a valid `pp`-stage layout (MTP layers included);
+    an even split when `stage_layers` rejects `pp` (estimates assume a checked layout)."""
+    return stage_layers(model.pipeline_layers, pp) or model.pipeline_layers // pp
+
+
 def stage_layer_kinds(model: ModelSpec, layers: int) -> tuple[tuple[LayerKind, int], ...]:
     """`(kind, count)` of the `layers` layers on the most loaded (last) pipeline stage.
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simcompute.catalog import ModelSpec
-from simcompute.perf.layout import Layout, stage_layer_kinds, stage_layers
+from simcompute.perf.layout import Layout, layers_per_stage, stage_layer_kinds
 
 GB = 1e9
 
@@ -60,7 +60,7 @@ def stage_params(model: ModelSpec, layout: Layout) -> tuple[float, float]:
     experts included, is `dense`: replicated over the ep group, its gradients reduced over
     all of dp. The stage's layers are those of the last stage (`stage_layer_kinds`).
     """
-    lps = stage_layers(model.pipeline_layers, layout.pp) or model.pipeline_layers // layout.pp
+    lps = layers_per_stage(model, layout.pp)
     emb = model.vocab * model.hidden
     first = emb
     last = emb if (layout.pp > 1 or not model.tied_embeddings) else 0
@@ -116,7 +116,7 @@ def activation_bytes(
     p = layout
     in_flight = min(microbatches, p.pp)
     per_layer = activation_bytes_per_layer(model, p, seq_len, attention)
-    lps = stage_layers(model.pipeline_layers, p.pp) or model.pipeline_layers // p.pp
+    lps = layers_per_stage(model, p.pp)
     layers_held = lps * in_flight
     if p.virtual_pp > 1:
         layers_held *= 1.0 + (p.pp - 1) / (p.pp * p.virtual_pp)

@@ -40,7 +40,7 @@ from simcompute.perf.collectives import (
 from simcompute.perf.efficiency import gemm_time_s
 from simcompute.perf.flops import training_flops_per_token
 from simcompute.perf.gemms import head_gemm, layer_gemms, mtp_projection_gemm
-from simcompute.perf.layout import Layout, stage_layer_kinds, stage_layers
+from simcompute.perf.layout import Layout, layers_per_stage, stage_layer_kinds
 from simcompute.perf.memory import MemoryBreakdown, stage_params, training_memory
 
 Bound = Literal["compute", "memory", "communication", "idle"]
@@ -271,7 +271,7 @@ def estimate_layout(
     peak = sys.accelerator.peak_flops(precision)
     m = sequences // (p.dp * p.microbatch_size)
     tokens = p.microbatch_size * seq_len
-    lps = stage_layers(model.pipeline_layers, p.pp) or model.pipeline_layers // p.pp
+    lps = layers_per_stage(model, p.pp)
     full = p.recompute == "full"
 
     # the last stage's layers; a stage that mixes dense and MoE layers uses their mean

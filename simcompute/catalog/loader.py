@@ -19,12 +19,13 @@ import pandas as pd
 import yaml
 from pydantic import ValidationError
 
+from .engines import Engine
 from .errors import CatalogError, unknown_id_error
 from .hardware import Accelerator, Fabric, Generation, Node
 from .models import ModelSpec
 from .sites import Region
 
-KINDS: tuple[str, ...] = ("accelerators", "generations", "nodes", "fabrics", "models", "regions")
+KINDS: tuple[str, ...] = ("accelerators", "generations", "nodes", "fabrics", "models", "regions", "engines")
 
 _RECORD_TYPES: dict[str, type] = {
     "accelerators": Accelerator,
@@ -33,6 +34,7 @@ _RECORD_TYPES: dict[str, type] = {
     "fabrics": Fabric,
     "models": ModelSpec,
     "regions": Region,
+    "engines": Engine,
 }
 
 # Numbers allowed without their own {value, source} wrapper.
@@ -128,7 +130,7 @@ def _build(kind: str, raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class Catalog:
-    """Immutable view of the hardware catalog, model presets and grid regions."""
+    """Immutable view of the hardware catalog, model presets, grid regions and serving engines."""
 
     __slots__ = ("_data",)
 
@@ -182,6 +184,9 @@ class Catalog:
 
     def generation(self, key: str) -> Generation:
         return self._get("generations", key)
+
+    def engine(self, key: str) -> Engine:
+        return self._get("engines", key)
 
     def node_accelerator(self, node_id: str) -> Accelerator:
         """The accelerator a node carries."""

@@ -11,14 +11,20 @@ from simcompute.traffic import generate_requests
 
 
 def _service(scenario_dict: dict, **fields) -> dict:
-    workload = {"kind": "inference", "name": "svc", "model": "llama-2-7b", "arrivals": {"kind": "max_throughput"}}
+    workload = {
+        "kind": "inference",
+        "name": "svc",
+        "model": "llama-2-7b",
+        "arrivals": {"kind": "max_throughput"},
+    }
     workload.update(fields)
     scenario_dict["workloads"] = [workload]
     return scenario_dict
 
 
 def test_max_throughput_sends_every_request_at_zero(scenario_dict):
-    cfg = load_scenario(_service(scenario_dict, requests=100, prompt_tokens=128, output_tokens=64)).workloads[0]
+    scenario = _service(scenario_dict, requests=100, prompt_tokens=128, output_tokens=64)
+    cfg = load_scenario(scenario).workloads[0]
     reqs = generate_requests(cfg, np.random.default_rng(0), "workloads[0]")
     assert len(reqs.arrival_s) == 100 and not reqs.arrival_s.any()
     assert set(reqs.prompt_tokens) == {128} and set(reqs.output_tokens) == {64}
@@ -57,9 +63,9 @@ def test_precision_per_part():
     assert compute_precision("int4", "auto", a100) == "bf16"  # weight-only
     assert compute_precision("fp8", "bf16", a100) == "bf16"  # W8A16 (weight-only fp8)
     assert compute_precision("fp4", "auto", b200) == "fp4"
-    with pytest.raises(CatalogError, match="h100-sxm .*no fp4 tensor cores"):
+    with pytest.raises(CatalogError, match=r"h100-sxm .*no fp4 tensor cores"):
         compute_precision("fp4", "auto", h100)
-    with pytest.raises(CatalogError, match="a100-80gb .*no fp8 tensor cores"):
+    with pytest.raises(CatalogError, match=r"a100-80gb .*no fp8 tensor cores"):
         compute_precision("fp8", "auto", a100)
     assert kv_cache_dtype("auto", "fp8", "fp8") == "fp8"
     assert kv_cache_dtype("auto", "fp8", "bf16") == "bf16"

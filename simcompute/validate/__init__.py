@@ -3,7 +3,12 @@ model against published serving measurements (throughput, first-token latency, G
 
 from simcompute.validate.cases import Case, load_cases
 from simcompute.validate.runner import ValidationReport, run_validation
-from simcompute.validate.serving import ServingCase, load_serving_cases, run_serving_validation
+from simcompute.validate.serving import (
+    ServingCase,
+    load_serving_cases,
+    median_abs_error_by_metric,
+    run_serving_validation,
+)
 
 __all__ = [
     "Case",
@@ -11,6 +16,7 @@ __all__ = [
     "ValidationReport",
     "load_cases",
     "load_serving_cases",
+    "median_abs_error_by_metric",
     "run_serving_validation",
     "run_validation",
 ]

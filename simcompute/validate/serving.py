@@ -87,7 +87,9 @@ class ServingCase:
 
 def load_serving_cases() -> list[ServingCase]:
     """The bundled serving cases, with each case's source text resolved from its key."""
-    text = resources.files("simcompute.validate").joinpath("data/serving_cases.yaml").read_text(encoding="utf-8")
+    text = (
+        resources.files("simcompute.validate").joinpath("data/serving_cases.yaml").read_text(encoding="utf-8")
+    )
     raw = yaml.safe_load(text)
     sources = raw["sources"]
     cases = []

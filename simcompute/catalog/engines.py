@@ -1,7 +1,8 @@
 """Serving engines: per-iteration CPU overhead, defaults and kernel efficiencies (engines.yaml).
 
 An engine record holds what differs measurably between serving engines on the same GPU:
-the CPU time per iteration the engine leaves exposed (fixed and per running sequence), the
+the CPU time per iteration the engine leaves exposed (fixed, per running sequence and per extra
+tensor-parallel worker), the
 defaults a user gets (batch and token limits, memory share, chunked prefill, KV block size,
 the KV-cache dtype `auto` picks for quantised weights), the largest decode batch captured in
 a CUDA graph, and the bandwidth efficiency of its decode kernels.
@@ -24,6 +25,7 @@ class Engine(_Record):
     kv_cache_dtype_quantized: KvDtype
     step_overhead_s: float = Field(ge=0)
     seq_overhead_s: float = Field(ge=0)
+    tp_step_overhead_s: float = Field(ge=0)
     max_batch_size: int = Field(gt=0)
     max_batch_tokens: int = Field(gt=0)
     kv_block_tokens: int = Field(gt=0)

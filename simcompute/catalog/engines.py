@@ -4,7 +4,8 @@ An engine record holds what differs measurably between serving engines on the sa
 the CPU time per iteration the engine leaves exposed (fixed, per running sequence and per extra
 tensor-parallel worker), the
 defaults a user gets (batch and token limits, memory share, chunked prefill, KV block size,
-the KV-cache dtype `auto` picks for quantised weights), the largest decode batch captured in
+the KV-cache dtype `auto` picks for quantised weights, whether admission reserves KV for the whole
+answer), the largest decode batch captured in
 a CUDA graph, and the bandwidth efficiency of its decode kernels.
 """
 
@@ -23,6 +24,7 @@ class Engine(_Record):
     name: str
     chunked_prefill: bool
     kv_cache_dtype_quantized: KvDtype
+    reserve_full_output: bool
     step_overhead_s: float = Field(ge=0)
     seq_overhead_s: float = Field(ge=0)
     tp_step_overhead_s: float = Field(ge=0)

@@ -14,7 +14,7 @@ from simcompute.catalog import Engine, ModelSpec
 from simcompute.catalog.precision import ActivationPrecision, KvCacheDtype, WeightPrecision
 from simcompute.config.base import Count, Duration, Strict, field_error
 
-EngineName = Literal["generic", "vllm", "vllm-v0", "sglang", "trt-llm", "tgi"]
+EngineName = Literal["generic", "vllm", "vllm-v1", "sglang", "trt-llm", "tgi"]
 ENGINE_DEFAULTS = ("max_batch_size", "max_batch_tokens", "chunked_prefill", "memory_utilization")
 """Workload fields whose default is the engine's (catalog engines.yaml) unless set."""
 

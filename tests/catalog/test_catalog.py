@@ -114,7 +114,7 @@ REQUIRED = {
         "australia",
         "world",
     },
-    "engines": {"generic", "vllm", "vllm-v0", "sglang", "trt-llm", "tgi"},
+    "engines": {"generic", "vllm", "vllm-v1", "sglang", "trt-llm", "tgi"},
 }
 
 

@@ -28,9 +28,10 @@ def test_nvl72_is_one_nvlink_domain_of_72_gb200(cat):
 
 
 def test_engines_differ_where_published(cat):
-    trt, vllm, v0, tgi, generic = (cat.engine(e) for e in ("trt-llm", "vllm", "vllm-v0", "tgi", "generic"))
-    assert trt.kv_cache_dtype_quantized == "fp8" and vllm.kv_cache_dtype_quantized == "bf16"
-    assert generic.step_overhead_s == generic.seq_overhead_s == 0.0
-    assert v0.seq_overhead_s > vllm.seq_overhead_s  # the V1 rewrite's point (vLLM blogs)
-    assert tgi.cuda_graph_max_batch == 32 and vllm.kv_block_tokens == 16
+    trt, v0, v1, tgi, generic = (cat.engine(e) for e in ("trt-llm", "vllm", "vllm-v1", "tgi", "generic"))
+    assert trt.kv_cache_dtype_quantized == "fp8" and v1.kv_cache_dtype_quantized == "bf16"
+    assert generic.step_overhead_s == generic.seq_overhead_s == generic.tp_step_overhead_s == 0.0
+    assert v0.seq_overhead_s > v1.seq_overhead_s  # the V1 rewrite's point (vLLM blogs)
+    assert tgi.cuda_graph_max_batch == 32 and v1.kv_block_tokens == 16
+    assert trt.reserve_full_output and not v1.reserve_full_output
     assert cat.engine("sglang").chunked_prefill and not trt.chunked_prefill

@@ -153,7 +153,7 @@ def predict(case: ServingCase, catalog: Catalog | None = None) -> float:
     row = result.summary.iloc[0]
     gpus = case.gpus_per_replica
     if case.metric == "output_tokens_per_s_per_gpu":
-        return float(row["tokens_per_s"]) / gpus
+        return float(row["output_tokens_per_s_per_gpu"])
     if case.metric == "ttft_s":
         return float(row["ttft_p50_s"])
     if case.metric == "gpu_energy_per_request_j":

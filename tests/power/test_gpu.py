@@ -7,7 +7,9 @@ from simcompute.config import load_scenario
 from simcompute.power.gpu import GpuPowerModel, Phase, dynamic_scale
 from simcompute.resolve import resolve
 
-GPU = GpuPowerModel(idle_w=60.0, limit_w=400.0, compute_activity=0.85, memory_activity=0.45, communication_activity=0.3)
+GPU = GpuPowerModel(
+    idle_w=60.0, limit_w=400.0, compute_activity=0.85, memory_activity=0.45, communication_activity=0.3
+)
 
 
 def apply_power_cap(phases, gpu, cap_w):

@@ -40,7 +40,6 @@ class ClusterJobSpec:
     estimate: TrainingEstimate | None = None
     n_steps: int | None = None
     tokens: float | None = None
-    training: TrainingJobSpec | None = None
 
 
 def from_training(spec: TrainingJobSpec) -> ClusterJobSpec:
@@ -58,7 +57,6 @@ def from_training(spec: TrainingJobSpec) -> ClusterJobSpec:
         estimate=est,
         n_steps=spec.n_steps,
         tokens=float(cfg.tokens),
-        training=spec,
     )
 
 

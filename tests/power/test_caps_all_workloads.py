@@ -15,6 +15,8 @@ from simcompute.perf.collectives import Link, all_reduce_s
 from simcompute.perf.memory import ACTIVATION_BYTES
 from simcompute.power.gpu import MIN_CLOCK_FRACTION, dynamic_scale
 from simcompute.resolve import resolve
+from simcompute.resolve.cluster import resolve_cluster
+from simcompute.resolve.training import plan_layouts
 from tests.conftest import SCENARIOS
 
 CAP_SHARE = 0.3
@@ -145,3 +147,14 @@ def test_inference_tensor_parallel_all_reduce_is_the_collectives_model():
     for tokens in (1, 512):
         ring = all_reduce_s(tokens * model.hidden * ACTIVATION_BYTES, 4, link)
         assert step.k0 + step.k_tok * tokens == pytest.approx(2 * model.layers * ring, rel=1e-12)
+
+
+def test_layout_search_ranks_layouts_under_the_cap(scenario_dict):
+    scenario_dict["cluster"]["gpu_power_limit_w"] = 200.0
+    scenario = scenario_from_dict(scenario_dict)
+    catalog = load_catalog()
+    cluster = resolve_cluster(scenario, catalog, None)
+    job = resolve(scenario).jobs[0]
+    (same,) = [c for c in plan_layouts(0, scenario.workloads[0], cluster, catalog) if c.layout == job.layout]
+    assert same.estimate.step_time_s == pytest.approx(job.estimate.step_time_s, rel=1e-12)
+    assert max(cluster.gpu.power.power_w(p.activity) for p in same.estimate.phases) == pytest.approx(200.0)

@@ -32,7 +32,6 @@ class ClusterSpec:
     gpu: SimulatedGpu
     slot_power: SlotPowerModel
     gpu_hour_usd: float
-    gpu_power_limit_w: float | None = None
     embodied: Embodied | None = None
     cost: CloudCost | OwnedCost | None = None
 
@@ -88,14 +87,12 @@ def simulated_gpu(
     )
 
 
-def capped_gpu(
-    path: str, gpu: SimulatedGpu, cap_w: float | None, slot: SlotPowerModel | None
-) -> SimulatedGpu:
+def capped_gpu(path: str, gpu: SimulatedGpu, cap_w: float | None, slot: SlotPowerModel) -> SimulatedGpu:
     """`gpu` under `cap_w`, or a `ConfigError` at `path` when the cap cannot apply (below idle,
     above the GPU's limit, below what it can be held to, or beside a measured busy power)."""
     if cap_w is None:
         return gpu.with_cap(None)
-    if slot is not None and slot.measured_busy_w is not None:
+    if slot.measured_busy_w is not None:
         raise ConfigError(
             path,
             "cannot apply beside cluster.measured_power_per_gpu_w (a measured busy power fixes the draw)",
@@ -152,7 +149,6 @@ def resolve_cluster(scenario: Scenario, catalog: Catalog, profile: CalibrationPr
         gpu=gpu,
         slot_power=slot,
         gpu_hour_usd=cfg.gpu_hour_usd or 0.0,
-        gpu_power_limit_w=cfg.gpu_power_limit_w,
         embodied=embodied,
         cost=cost,
     )

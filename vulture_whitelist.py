@@ -11,6 +11,7 @@ _.step_time_std_s, _.peak_source  # calibration.trainer.TrainingPoint
 _.vendor  # simcompute.catalog.hardware.Accelerator
 _.prefill_efficiency, _.profile_version, _.energy_note  # simcompute.profile
 _.scenario_name  # simcompute.results.Result: public API
+_.__getattr__, _.__dir__  # simcompute/__init__.py: module attribute hooks (PEP 562)
 # dead in simcompute/engine/, removed by the engine branch of issue 13 (delete these lines then)
 _.windows  # PowerLedger.windows
 _.released  # ServiceRun.released

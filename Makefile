@@ -1,4 +1,5 @@
-# Quick start: `make run` (simulate the default scenario), `make test` (the whole suite).
+# Quick start: `make run` (simulate the default scenario), `make test` (the whole suite),
+# `make lint` (ruff, the import layering of docs/architecture.md, dead code).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -48,6 +49,8 @@ fresh-clone:
 lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/vulture
 
 bench: setup
 	$(BIN)/python bench/run_bench.py

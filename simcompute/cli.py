@@ -65,7 +65,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     for i, workload in enumerate(scenario.workloads):
         if not isinstance(workload, TrainingWorkload):
             continue
-        candidates = plan_layouts(i, workload, cluster, catalog, profile)
+        candidates = plan_layouts(i, workload, cluster, catalog)
         fitting = [c for c in candidates if c.fits]
         rows = [
             {"layout": c.layout.describe(), "step_time_s": c.estimate.step_time_s, "mfu": c.estimate.mfu,

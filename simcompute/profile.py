@@ -1,4 +1,5 @@
-"""Calibration profiles: measured values that replace catalog defaults.
+"""Calibration profiles: measured values that replace catalog defaults (README, "Calibrating on
+your own GPU").
 
 A profile is written by `simcompute calibrate` on one GPU type and applies only to it. The
 simulator reads the `fitted` block; `provenance` and `points` document where it came from.

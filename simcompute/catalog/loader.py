@@ -197,10 +197,6 @@ class Catalog:
         """The accelerator a node carries."""
         return self.accelerator(self.node(node_id).gpu)
 
-    def accelerator_generation(self, acc_id: str) -> Generation:
-        """The generation parameter set of an accelerator."""
-        return self.generation(self.accelerator(acc_id).generation)
-
     def _check_kind(self, kind: str) -> None:
         if kind not in KINDS:
             raise CatalogError(f"unknown catalog kind {kind!r}; use one of {', '.join(KINDS)}")

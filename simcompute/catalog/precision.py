@@ -16,7 +16,6 @@ from .hardware import Accelerator
 WeightPrecision = Literal["bf16", "fp16", "fp8", "int8", "int4", "fp4"]
 ActivationPrecision = Literal["auto", "bf16", "fp16", "fp8", "int8", "fp4"]
 KvCacheDtype = Literal["auto", "bf16", "fp16", "fp8", "int8"]
-WEIGHT_PRECISIONS: tuple[str, ...] = ("bf16", "fp16", "fp8", "int8", "int4", "fp4")
 
 WEIGHT_BYTES: dict[str, float] = {
     "bf16": 2.0,

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
 
-import simcompute as sc
+from simcompute.api import run
 from simcompute.catalog import KINDS, Catalog, load_catalog
 from simcompute.validate.runner import ValidationReport
 
-ServingMetric = Literal["output_tokens_per_s_per_gpu", "ttft_s", "gpu_energy_per_request_j", "e2e_mean_s"]
 SERVING_METRICS: tuple[str, ...] = (
     "output_tokens_per_s_per_gpu",
     "ttft_s",
@@ -149,7 +148,7 @@ def estimate_engine_value(estimate: Estimate, cases: dict[str, ServingCase], cat
 
 def predict(case: ServingCase, catalog: Catalog | None = None) -> float:
     """The simulated value of the case's metric (with `catalog` instead of the bundled one)."""
-    result = sc.run(case.scenario(), catalog=catalog)
+    result = run(case.scenario(), catalog=catalog)
     row = result.summary.iloc[0]
     gpus = case.gpus_per_replica
     if case.metric == "output_tokens_per_s_per_gpu":

@@ -5,7 +5,7 @@ the CPU time per iteration the engine leaves exposed (fixed, per running sequenc
 tensor-parallel worker), the
 defaults a user gets (batch and token limits, memory share, chunked prefill, KV block size,
 the KV-cache dtype `auto` picks for quantised weights, whether admission reserves KV for the whole
-answer), the largest decode batch captured in
+answer, whether the memory share is of all memory or of what weights and activations leave), the largest decode batch captured in
 a CUDA graph, and the bandwidth efficiency of its decode kernels.
 """
 
@@ -25,6 +25,7 @@ class Engine(_Record):
     chunked_prefill: bool
     kv_cache_dtype_quantized: KvDtype
     reserve_full_output: bool
+    memory_share_of: Literal["total", "free"]
     step_overhead_s: float = Field(ge=0)
     seq_overhead_s: float = Field(ge=0)
     tp_step_overhead_s: float = Field(ge=0)

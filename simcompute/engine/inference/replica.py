@@ -158,34 +158,63 @@ class Replica:
                 self.plan_end = self.t0 + self._cum(cut)
 
     def finish(self, stop_s: float) -> None:
-        """Run to the end (or to `stop_s`, cutting the operation in flight there)."""
+        """Run to `stop_s`, cutting the operation in flight there (its power up to `stop_s`,
+        shared as usual); the running requests' energy is settled."""
         self.advance(stop_s)
-        if self.plan == IDLE or self.plan_end <= self.t:
-            return
-        # the horizon falls inside an operation: its power up to stop_s, shared as usual
-        t0, r = self.t, self.r
-        if self.plan == STEP:
-            tokens = self.step_tokens
-            joules = self.excess_w(tokens) * (stop_s - t0)
-            for rid, take, _start in self.chunks:
-                r.energy[rid] += joules * take / tokens
-            if self.step_decodes:
-                self.E += joules / tokens
-        else:
-            tokens = self.B
-            joules = self.excess_w(tokens) * (stop_s - t0)
-            if self.static:
-                for rid in self.static_batch:
-                    r.energy[rid] += joules / tokens
+        r = self.r
+        if self.plan != IDLE and self.plan_end > self.t:
+            t0 = self.t
+            if self.plan == STEP:
+                tokens = self.step_tokens
+                joules = self.excess_w(tokens) * (stop_s - t0)
+                for rid, take, _start in self.chunks:
+                    r.energy[rid] += joules * take / tokens
+                if self.step_decodes:
+                    self.E += joules / tokens
             else:
-                self.E += joules / tokens
-        self.segments.add(t0, stop_s, tokens)
-        self.busy_s += stop_s - t0
+                tokens = self.B
+                joules = self.excess_w(tokens) * (stop_s - t0)
+                if self.static:
+                    for rid in self.static_batch:
+                        r.energy[rid] += joules / tokens
+                else:
+                    self.E += joules / tokens
+            self.segments.add(t0, stop_s, tokens)
+            self.busy_s += stop_s - t0
+            self.t = stop_s
         for rid in self.running:
             r.energy[rid] += self.E - r.join_energy[rid]
-        self.t = stop_s
         self.plan = IDLE
         self.plan_end = math.inf
+
+    def fail(self, t_s: float) -> list[int]:
+        """Its GPUs fail at `t_s`: the operation in flight is cut there (its energy still
+        shared), the KV cache is lost, and the requests it held are returned in arrival
+        order, each with the tokens it had generated so far (a static batch starts over)."""
+        held_step = [c[0] for c in self.chunks] if self.plan == STEP and not self.chunked else []
+        self.finish(t_s)
+        self.segments.add(self.t, t_s, 0)
+        r = self.r
+        for rid in self.running:
+            r.generated[rid] += self.G - r.join_step[rid]
+        held = [*self.running, *(e[0] for e in self.prefilling), *self.static_batch, *self.waiting]
+        if not self.static:
+            held += held_step
+        for rid in self.static_batch:
+            r.generated[rid] = 0
+        self.waiting.clear()
+        self.running.clear()
+        self.prefilling.clear()
+        self.heap.clear()
+        self.static_batch = []
+        self.static_left = 0
+        self.S = self.reserved = self.outstanding = 0
+        self.t = t_s
+        return sorted(set(held))
+
+    def restart(self, t_s: float) -> None:
+        """Back on (new) GPUs at `t_s`, empty; it draws idle power until work comes."""
+        self.t = t_s
 
     # ---- scheduling -----------------------------------------------------------------------
     def _schedule(self) -> None:

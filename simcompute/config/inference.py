@@ -147,7 +147,9 @@ class InferenceWorkload(Strict):
     prompt_tokens: Length | None = Field(default=None, description="default: fixed 512 (not with traces)")
     output_tokens: Length | None = Field(default=None, description="default: fixed 256 (not with traces)")
     duration: Duration | None = Field(
-        default=None, gt=0, description="arrivals stop this long after the start; the service holds its GPUs as long"
+        default=None,
+        gt=0,
+        description="arrivals stop this long after the start; the service holds its GPUs as long",
     )
     requests: Count | None = Field(default=None, gt=0, description="arrivals stop after this many")
     scheduler: Literal["continuous", "static"] = "continuous"

@@ -222,7 +222,7 @@ class Cluster:
         self._account()
         whole, partial = self._place(count, per_node=False)
         taken = [(n, self.gpn) for n in whole] + partial
-        for node, c in taken:
+        for node, _count in taken:
             self.reserved_by[node][holder] = None
         self.reservations[holder] = taken
         self.reserved_gpus += count

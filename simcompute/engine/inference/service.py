@@ -20,6 +20,7 @@ import simpy
 from simpy.events import Event
 
 from simcompute.engine.cluster import Cluster
+from simcompute.engine.inference.batching import batching_policy
 from simcompute.engine.inference.replica import KV_WATERMARK, Replica
 from simcompute.engine.inference.router import ROUTERS
 from simcompute.engine.inference.state import RequestState
@@ -84,11 +85,11 @@ class ServiceRun:
             return watts
 
         self.state = RequestState(Requests(arrival_s, reqs.prompt_tokens, reqs.output_tokens))
-        self.replicas = [
-            Replica(
+        policy = batching_policy(cfg)
+        self.replicas: list[Replica] = [
+            policy(
                 i, step, excess_w, capacity,
                 max_batch_size=cfg.max_batch_size, max_batch_tokens=cfg.max_batch_tokens,
-                chunked=cfg.chunked_prefill, static=cfg.scheduler == "static",
                 reference=cfg.mode == "reference", reqs=self.state,
             )
             for i in range(cfg.replicas)
@@ -361,7 +362,11 @@ class InferenceService:
         self._give_back(holder, now)
         self.failures += 1
         self.records.event(
-            now, self.name, "failure", self.tp, f"replica={holder.index} rerouted={moved} lost={lost} {detail}"
+            now,
+            self.name,
+            "failure",
+            self.tp,
+            f"replica={holder.index} rerouted={moved} lost={lost} {detail}",
         )
         holder.process.interrupt(detail)
 
@@ -429,4 +434,3 @@ class InferenceService:
             "restarts": self.restarts,
             "busy_replica_s": self.busy_s,
         }
-

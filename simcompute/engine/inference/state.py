@@ -9,7 +9,6 @@ import pandas as pd
 
 from simcompute.traffic import Requests
 
-NAN = float("nan")
 OUTCOMES = ["completed", "rerouted", "lost", "cut_by_horizon"]
 """What became of a request (the `outcome` column of the requests table)."""
 

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import heapq
+
 from simcompute.config import InferenceWorkload
 from simcompute.engine.inference.replica import DECODE, STEP, Replica
 from simcompute.perf.inference import prefill_context
@@ -80,22 +82,34 @@ class ContinuousBatching(Replica):
     def _commit_step(self, t_end: float) -> None:
         """Whole prompts were prefilled: each request gets its first token and joins the batch."""
         t0, tokens = self.t, self.step_tokens
-        joules = self.energy.excess_w(tokens) * (t_end - t0)
+        joules = self.energy.excess_w[tokens] * (t_end - t0)
         self.segments.add(t0, t_end, tokens)
-        reqs = self.reqs
-        energy_j = reqs.energy
+        reqs, running, completions = self.reqs, self.running, self.completions
+        energy_j, first_token, generated_of, output = (
+            reqs.energy,
+            reqs.first_token,
+            reqs.generated,
+            reqs.output,
+        )
+        step, joined_at_j = self.decode_steps, self.energy.per_running_j
         for rid, take, _start in self.step_chunks:
             energy_j[rid] += joules * take / tokens
             self.kv_reserved -= take + 1
-            generated = reqs.generated[rid] + 1
-            reqs.generated[rid] = generated
-            if reqs.first_token[rid] != reqs.first_token[rid]:
-                reqs.first_token[rid] = t_end
-            if generated >= reqs.output[rid]:
+            generated = generated_of[rid] + 1
+            generated_of[rid] = generated
+            if first_token[rid] != first_token[rid]:
+                first_token[rid] = t_end
+            out = output[rid]
+            if generated >= out:
                 reqs.finish[rid] = t_end
                 self.outstanding -= 1
                 continue
-            self._join(rid, generated, take + 1)
+            # `_join`, inlined (hot path)
+            reqs.join_step[rid] = step
+            reqs.join_energy[rid] = joined_at_j
+            self.kv_tokens += take + 1
+            running[rid] = None
+            heapq.heappush(completions, (step + out - generated, rid, reqs.preemptions[rid]))
 
     def _held(self) -> list[int]:
         held = super()._held()
@@ -162,7 +176,7 @@ class ChunkedPrefill(ContinuousBatching):
         """A mixed iteration ended: the running batch decoded one token, chunks were prefilled;
         requests whose prompt is complete get their first token and join the batch."""
         reqs, decodes, tokens, t0 = self.reqs, self.step_decodes, self.step_tokens, self.t
-        joules = self.energy.excess_w(tokens) * (t_end - t0)
+        joules = self.energy.excess_w[tokens] * (t_end - t0)
         self.segments.add(t0, t_end, tokens)
         if decodes:
             self.decode_steps += 1

@@ -20,9 +20,8 @@ import heapq
 import math
 from array import array
 from collections import deque
-from collections.abc import Callable
 
-from simcompute.engine.inference.energy import EnergyShares
+from simcompute.engine.inference.energy import EnergyShares, ExcessWatts
 from simcompute.engine.inference.state import RequestState
 from simcompute.engine.inference.stretch import DecodeStretch, ReferenceStretch
 from simcompute.perf.inference import StepModel
@@ -63,7 +62,7 @@ class Replica:
         self,
         index: int,
         step: StepModel,
-        excess_w: Callable[[int], float],
+        excess_w: ExcessWatts,
         kv_capacity: int,
         *,
         max_batch_size: int,
@@ -230,7 +229,7 @@ class Replica:
             seg.t1.append(t_end)
             seg.tokens.append(batch)
         energy = self.energy
-        energy.per_running_j += energy.excess_w(batch) * seconds / batch  # energy.decode, inlined
+        energy.per_running_j += energy.excess_w[batch] * seconds / batch  # energy.decode, inlined
         self.decode_steps += n
         self.kv_tokens += n * batch
         completions = self.completions

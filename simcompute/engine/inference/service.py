@@ -21,6 +21,7 @@ from simpy.events import Event
 
 from simcompute.engine.cluster import Cluster
 from simcompute.engine.inference.batching import batching_policy
+from simcompute.engine.inference.energy import ExcessWatts
 from simcompute.engine.inference.replica import KV_WATERMARK, Replica
 from simcompute.engine.inference.router import ROUTERS
 from simcompute.engine.inference.state import RequestState
@@ -76,13 +77,7 @@ class ServiceRun:
                 )
         idle_w = slot.idle.total_w
         tp = self.tp  # not `self` in the closure: no reference cycle keeps a finished run alive
-        excess: dict[int, float] = {}
-
-        def excess_w(tokens: int) -> float:
-            watts = excess.get(tokens)
-            if watts is None:
-                watts = excess[tokens] = tp * (slot.at(step.activity(tokens)).total_w - idle_w)
-            return watts
+        excess_w = ExcessWatts(lambda tokens: tp * (slot.at(step.activity(tokens)).total_w - idle_w))
 
         self.state = RequestState(Requests(arrival_s, reqs.prompt_tokens, reqs.output_tokens))
         policy = batching_policy(cfg)

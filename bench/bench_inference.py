@@ -45,7 +45,7 @@ w0, c0 = time.perf_counter(), time.process_time()
 run = ServiceRun(spec, resolved.cluster.slot_power, reqs)
 run.run_to_end()
 sim_wall, sim_cpu = time.perf_counter() - w0, time.process_time() - c0
-segments = sum(len(r.segments.t0) for r in run.replicas)
+segments = sum(len(r.segments) for r in run.replicas)
 del run
 w0, c0 = time.perf_counter(), time.process_time()
 result = sc.run(scenario)

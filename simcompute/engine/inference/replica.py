@@ -21,6 +21,8 @@ import math
 from array import array
 from collections import deque
 
+import numpy as np
+
 from simcompute.engine.inference.energy import EnergyShares, ExcessWatts
 from simcompute.engine.inference.state import RequestState
 from simcompute.engine.inference.stretch import DecodeStretch, ReferenceStretch
@@ -32,18 +34,23 @@ KV_WATERMARK = 0.01
 
 
 class Segments:
-    """Power segments of one replica: start, end and tokens per iteration (0 = idle)."""
+    """Power segments of one replica: (start, end, tokens per iteration; 0 = idle) triples in
+    one flat typed array (one `extend` a segment in the hot paths)."""
 
     def __init__(self) -> None:
-        self.t0 = array("d")
-        self.t1 = array("d")
-        self.tokens = array("q")
+        self.flat = array("d")
+
+    def __len__(self) -> int:
+        return len(self.flat) // 3
 
     def add(self, t0: float, t1: float, tokens: int) -> None:
         if t1 > t0:
-            self.t0.append(t0)
-            self.t1.append(t1)
-            self.tokens.append(tokens)
+            self.flat.extend((t0, t1, tokens))
+
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Start and end times, and tokens as integers."""
+        triples = np.frombuffer(self.flat).reshape(-1, 3)
+        return triples[:, 0], triples[:, 1], triples[:, 2].astype(np.int64)
 
 
 class Replica:
@@ -224,10 +231,7 @@ class Replica:
         t0 = stretch.start_s
         seconds = t_end - t0
         if seconds > 0:  # Segments.add, inlined (hot path)
-            seg = self.segments
-            seg.t0.append(t0)
-            seg.t1.append(t_end)
-            seg.tokens.append(batch)
+            self.segments.flat.extend((t0, t_end, batch))
         energy = self.energy
         energy.per_running_j += energy.excess_w[batch] * seconds / batch  # energy.decode, inlined
         self.decode_steps += n

@@ -190,9 +190,7 @@ class ServiceRun:
         """Every replica's segments into the ledger, at the power of each iteration's activity."""
         step = self.spec.perf.step
         for replica in self.replicas:
-            seg = replica.segments
-            t0, t1 = np.frombuffer(seg.t0), np.frombuffer(seg.t1)
-            tokens = np.frombuffer(seg.tokens, dtype=np.int64)
+            t0, t1, tokens = replica.segments.columns()
             levels, which = np.unique(tokens, return_inverse=True)
             per_gpu = [self.slot.at(step.activity(int(k)) if k > 0 else 0.0) for k in levels]
             ledger.add_segments(owner, t0, t1, self.tp, per_gpu, which)

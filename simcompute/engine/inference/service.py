@@ -191,7 +191,11 @@ class ServiceRun:
         step = self.spec.perf.step
         for replica in self.replicas:
             t0, t1, tokens = replica.segments.columns()
-            levels, which = np.unique(tokens, return_inverse=True)
+            counts = np.bincount(tokens)  # the token levels in use, in O(segments)
+            levels = np.flatnonzero(counts)
+            lookup = np.zeros(len(counts), dtype=np.intp)
+            lookup[levels] = np.arange(len(levels))
+            which = lookup[tokens]
             per_gpu = [self.slot.at(step.activity(int(k)) if k > 0 else 0.0) for k in levels]
             ledger.add_segments(owner, t0, t1, self.tp, per_gpu, which)
 

@@ -115,3 +115,18 @@ def test_the_horizon_cuts_requests_in_flight(serving):
     assert cut.sum() == job["requests_cut_by_horizon"] > 0
     assert np.isnan(req.loc[cut, "finish_s"]).all()
     assert job["end_s"] == 31 and not job["completed"]
+
+
+def test_closed_form_matches_reference_through_failures(failing):
+    """Failures cut stretches at arbitrary times: closed form and iteration by iteration agree."""
+    failing["failures"]["gpu_mtbf_h"] = 0.5
+    failing["workloads"][0].update(duration="20m", output_tokens={"kind": "uniform", "low": 1, "high": 200})
+    fast = sc.run(failing)
+    failing["workloads"][0]["mode"] = "reference"
+    slow = sc.run(failing)
+    a, b = fast.requests, slow.requests
+    assert fast.jobs.set_index("workload").loc["chat", "failures"] > 0
+    assert (a["outcome"] == b["outcome"]).all() and (a["reroutes"] == b["reroutes"]).all()
+    for col in ("admitted_s", "first_token_s", "finish_s", "energy_j"):
+        np.testing.assert_allclose(a[col], b[col], rtol=1e-9)
+    assert fast.total("it_energy_kwh") == pytest.approx(slow.total("it_energy_kwh"), rel=1e-9)

@@ -34,6 +34,7 @@ class DecodeStretch:
         self.switch_at = NEVER
         self._compute = (step.c0, step.c_tok, step.c_ctx)
         self._memory = (step.m0, step.m_tok, step.m_ctx, step.k0, step.k_tok)
+        self._compute_ctx, self._memory_ctx = step.c_ctx, step.m_ctx
         self._by_batch: dict[int, tuple[float, float, float, float, float]] = {}
 
     def _batch_terms(self, batch: int) -> tuple[float, float, float, float, float]:
@@ -51,20 +52,22 @@ class DecodeStretch:
         terms = self._by_batch.get(batch)
         if terms is None:
             terms = self._batch_terms(batch)
-        compute0, compute_growth, memory0, memory_growth, self.comm_s = terms
-        compute = compute0 + self._compute[2] * kv0
-        memory = memory0 + self._memory[2] * kv0
+        compute0, compute_growth, memory0, memory_growth, comm = terms
+        self.comm_s = comm
+        compute = compute0 + self._compute_ctx * kv0
+        memory = memory0 + self._memory_ctx * kv0
         gap, gap_growth = compute - memory, compute_growth - memory_growth
         if gap >= 0:  # compute-bound first
-            self.first_s, self.growth_s = compute, compute_growth
+            first, growth = compute, compute_growth
             self.later_first_s, self.later_growth_s = memory, memory_growth
-            self.switch_at = NEVER if gap_growth >= 0 else int(gap / -gap_growth) + 1
+            switch = NEVER if gap_growth >= 0 else int(gap / -gap_growth) + 1
         else:
-            self.first_s, self.growth_s = memory, memory_growth
+            first, growth = memory, memory_growth
             self.later_first_s, self.later_growth_s = compute, compute_growth
-            self.switch_at = NEVER if gap_growth <= 0 else int(-gap / gap_growth) + 1
-        if n <= self.switch_at:
-            return start_s + n * (self.comm_s + self.first_s) + self.growth_s * (n * (n - 1) / 2.0)
+            switch = NEVER if gap_growth <= 0 else int(-gap / gap_growth) + 1
+        self.first_s, self.growth_s, self.switch_at = first, growth, switch
+        if n <= switch:
+            return start_s + n * (comm + first) + growth * (n * (n - 1) / 2.0)
         return start_s + self.elapsed_s(n)
 
     def elapsed_s(self, n: int) -> float:

@@ -126,6 +126,21 @@ class Cluster:
     def fits(self, gpus: int) -> bool:
         return self.units(gpus) <= self.capacity()
 
+    def fits_in_nodes(self, gpus: int, parts: int) -> bool:
+        """Whether `parts` reservations of `gpus` GPUs each (at most a node's) can each be
+        placed inside one node now: the best-fit choice `reserve` makes, replayed on the
+        counts of nodes per free-GPU level."""
+        if gpus * parts > self.free_gpus:
+            return False
+        nodes_with = [len(bucket) for bucket in self.buckets]  # nodes by free GPUs
+        for _ in range(parts):
+            level = next((k for k in range(gpus, self.gpn + 1) if nodes_with[k]), None)
+            if level is None:
+                return False
+            nodes_with[level] -= 1
+            nodes_with[level - gpus] += 1
+        return True
+
     # -- placement --------------------------------------------------------------------------
 
     def _take(self, node: int, count: int) -> None:
@@ -214,8 +229,9 @@ class Cluster:
     def reserve(self, holder: Any, count: int) -> None:
         """Reserve `count` GPUs now for `holder` (a service replica) until it `unreserve`s them.
 
-        Raises `ValueError` when fewer are free; training jobs never get these. A failure of a
-        node under a reservation reports its holder like any other (`fail_node`).
+        Raises `ValueError` when fewer are free; training jobs never get these. With
+        `fits_in_nodes` checked first, they lie in one node. A failure of a node under a
+        reservation reports its holder like any other (`fail_node`).
         """
         if count > self.free_gpus:
             raise ValueError(f"cannot reserve {count} GPUs: {self.free_gpus} are free")

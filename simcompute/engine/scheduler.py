@@ -44,7 +44,8 @@ class ReservationHolder(Protocol):
 
 
 class Claim:
-    """GPUs a service asks for: `gpus` each for `holders`, all at once; `granted` fires then."""
+    """GPUs a service asks for: `gpus` in one node for each of `holders` (a replica's tensor
+    parallelism stays inside a node), all at once; `granted` fires then."""
 
     def __init__(self, holders: list[ReservationHolder], gpus: int, granted: simpy.Event):
         self.holders, self.gpus, self.granted = holders, gpus, granted
@@ -236,7 +237,7 @@ class Scheduler:
     def _grant_claims(self) -> bool:
         """Grant waiting service claims in order; True when none is left waiting."""
         claims, cluster = self.claims, self.cluster
-        while claims and claims[0].gpus * len(claims[0].holders) <= cluster.free_gpus:
+        while claims and cluster.fits_in_nodes(claims[0].gpus, len(claims[0].holders)):
             claim = claims.pop(0)
             for holder in claim.holders:
                 cluster.reserve(holder, claim.gpus)

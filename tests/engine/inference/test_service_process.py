@@ -130,3 +130,14 @@ def test_closed_form_matches_reference_through_failures(failing):
     for col in ("admitted_s", "first_token_s", "finish_s", "energy_j"):
         np.testing.assert_allclose(a[col], b[col], rtol=1e-9)
     assert fast.total("it_energy_kwh") == pytest.approx(slow.total("it_energy_kwh"), rel=1e-9)
+
+
+def test_a_replica_waits_for_gpus_in_one_node(serving, tmp_path):
+    """6 GPUs are free at 10 s but split 3 + 3 over two nodes: a 4-GPU replica waits for a node."""
+    trace = tmp_path / "jobs.csv"
+    trace.write_text("name,submit_s,gpus,duration_s\na,0,5,100\nb,0,5,200\n")
+    serving["cluster"]["nodes"] = 2
+    serving["scheduling"] = {"jobs": str(trace)}
+    serving["workloads"][0].update(submit_at="10s", gpus_per_replica=4)
+    res = sc.run(serving)
+    assert res.jobs.set_index("workload").loc["chat", "start_s"] == 100

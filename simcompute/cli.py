@@ -23,8 +23,9 @@ class UsageError(SimcomputeError):
 def _cmd_run(args: argparse.Namespace) -> int:
     from simcompute.api import run
     from simcompute.config import load_scenario
+    from simcompute.report.answer import answer
     from simcompute.report.plots import plot_power
-    from simcompute.report.tables import make_console, print_summary
+    from simcompute.report.tables import make_console, print_answer, print_summary
 
     scenario = load_scenario(args.scenario)
     out = Path(args.out) if args.out else Path("runs") / scenario.name
@@ -36,12 +37,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     paths = result.write(out)
     if not args.no_plot:
         paths.append(plot_power(result.timeseries, out / "power.png", f"{scenario.name}: power"))
+    if args.report:
+        from simcompute.report.html import write_report
+
+        paths.append(write_report(out))
     console = make_console()
     if not args.quiet:
-        print_summary(result.summary, f"simcompute: {scenario.name}", console)
+        print_answer(answer(result.summary, result.jobs, result.metadata), console)
+        print_summary(result.summary, "per workload (rows add up to the total)", console)
         if result.metadata.get("calibration"):
             console.print(f"calibration profile: {result.metadata['calibration']}")
         console.print(f"results written to {out}/ ({len(paths)} files)")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from simcompute.report.html import write_report
+
+    path = write_report(Path(args.run_dir))
+    print(f"report written to {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 
 
@@ -268,8 +282,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.add_argument("--no-plot", action="store_true", help="skip the power plot")
     p.add_argument("--samples", type=int, help="Monte Carlo replicas over the scenario's {dist: ...} inputs")
+    p.add_argument("--report", action="store_true", help="also write report.html (one self-contained file)")
     _add_executor_options(p)
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("report", help="write report.html (self-contained HTML) for a run's output folder")
+    p.add_argument("run_dir", help="output folder of `simcompute run`")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("carbon-window", help="start time within a window that minimises the workloads' CO2")
     p.add_argument("scenario", help="scenario YAML file")

@@ -124,9 +124,7 @@ def workload_lines(summary: pd.DataFrame, jobs: pd.DataFrame, gpu: str) -> list[
     return lines
 
 
-def answer(
-    summary: pd.DataFrame, jobs: pd.DataFrame, metadata: dict, title: str | None = None
-) -> Answer:
+def answer(summary: pd.DataFrame, jobs: pd.DataFrame, metadata: dict, title: str | None = None) -> Answer:
     """The headline of a run from its summary, jobs and metadata (a `Result`'s, or read back)."""
     total = summary.loc[summary["workload"] == "total"].iloc[0]
     gpu = str(metadata.get("gpu", "GPU"))
@@ -138,7 +136,7 @@ def answer(
         ("energy at the meter", energy(total["facility_energy_kwh"])),
         ("CO2 (operational)", mass(total["co2_kg"])),
         ("cost", usd(total["cost_usd"])),
-        ("water", water(total["water_l"]) + ("" if offsite_known else " + unknown off-site")),
+        ("water" if offsite_known else "water (on-site only; off-site unknown)", water(total["water_l"])),
     ]
     pue = total["mean_pue"]
     lines = workload_lines(summary[summary["kind"].isin(["training", "inference"])], jobs, gpu)

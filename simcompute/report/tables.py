@@ -68,7 +68,9 @@ def frame_table(frame: pd.DataFrame, title: str) -> Table:
         numeric = pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(frame[col])
         table.add_column(str(col), justify="right" if numeric else "left")
     for row in frame.itertuples(index=False):
-        table.add_row(*("" if _is_missing(v) else (sig(v, 4) if isinstance(v, float) else str(v)) for v in row))
+        table.add_row(
+            *("" if _is_missing(v) else (sig(v, 4) if isinstance(v, float) else str(v)) for v in row)
+        )
     return table
 
 
@@ -76,18 +78,33 @@ def _is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def summary_table(summary: pd.DataFrame, title: str) -> Table:
-    """The summary's main columns; energy, CO2 and water in the unit their largest value needs."""
-    table = Table(title=title)
-    sizes = {}
+def summary_rows(summary: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """Headers and formatted rows of the summary's main columns; energy, CO2 and water in the
+    unit their largest value needs (for the terminal and the HTML report)."""
+    headers, sizes = [], {}
     for col, label, fmt in SHOWN:
         if fmt in SCALES:
-            largest = float(summary[col].abs().max()) if col in summary and summary[col].notna().any() else 0.0
+            largest = (
+                float(summary[col].abs().max()) if col in summary and summary[col].notna().any() else 0.0
+            )
             unit, sizes[col] = _scale(fmt, largest)
             label = label.format(unit)
-        table.add_column(label, justify="left" if col == "workload" else "right")
-    for _, row in summary.iterrows():
-        table.add_row(*(_fmt(row.get(col), fmt, sizes.get(col, 1.0)) for col, _, fmt in SHOWN))
+        headers.append(label)
+    rows = [
+        [_fmt(row.get(col), fmt, sizes.get(col, 1.0)) for col, _, fmt in SHOWN]
+        for _, row in summary.iterrows()
+    ]
+    return headers, rows
+
+
+def summary_table(summary: pd.DataFrame, title: str) -> Table:
+    """The summary's main columns as a rich table."""
+    table = Table(title=title)
+    headers, rows = summary_rows(summary)
+    for i, label in enumerate(headers):
+        table.add_column(label, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
     return table
 
 

@@ -39,3 +39,10 @@ def test_training_prints_the_whole_run_and_cost_split(bundled_runs):
     assert "electricity only" not in printed
     no_price = bundled_runs["gpt3-175b-a100"].printed
     assert "cost is electricity only" in no_price
+
+
+def test_idle_dominated_total_is_noted(bundled_runs):
+    assert (
+        "idle time dominates the total" in bundled_runs["shared-cluster"].printed
+    )  # a fixed week, window: 7d
+    assert "idle time dominates" not in bundled_runs["quickstart"].printed

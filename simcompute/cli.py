@@ -59,13 +59,21 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _steps(tokens: int, candidate) -> int:
+    """Whole steps a layout candidate needs for `tokens`."""
+    return -(-tokens // candidate.estimate.tokens_per_step)
+
+
 def _cmd_plan(args: argparse.Namespace) -> int:
-    import pandas as pd
+    import functools
+
+    from rich.table import Table
 
     from simcompute.catalog import load_catalog
     from simcompute.config import TrainingWorkload, load_scenario
     from simcompute.profile import load_profile
-    from simcompute.report.tables import frame_table, make_console
+    from simcompute.report.answer import duration, sig
+    from simcompute.report.tables import make_console
     from simcompute.resolve.cluster import resolve_cluster
     from simcompute.resolve.training import plan_layouts
 
@@ -80,36 +88,75 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             continue
         candidates = plan_layouts(i, workload, cluster, catalog, profile)
         fitting = [c for c in candidates if c.fits]
-        rows = [
-            {"layout": c.layout.describe(), "step_time_s": c.estimate.step_time_s, "mfu": c.estimate.mfu,
-             "tokens_per_s": c.estimate.tokens_per_s, "memory_gb": c.estimate.memory.total_gb,
-             "gpu_hours": c.estimate.step_time_s * workload.gpus / 3600.0
-             * -(-int(workload.tokens) // c.estimate.tokens_per_step)}
-            for c in fitting[: args.top]
-        ]  # fmt: skip
-        title = (f"{workload.name}: {len(fitting)} of {len(candidates)} valid layouts fit "
-                 f"{cluster.accelerator.id} ({cluster.accelerator.memory_gb:g} GB); fastest first")  # fmt: skip
-        console.print(frame_table(pd.DataFrame(rows), title) if rows else f"{title}: none fits")
+        gpu = f"{cluster.accelerator.id} ({cluster.accelerator.memory_gb:g} GB)"
+        if not fitting:
+            console.print(f"{workload.name}: none of {len(candidates)} valid layouts fits {gpu}")
+            continue
+
+        steps = functools.partial(_steps, int(workload.tokens))
+        best = fitting[0]
+        best_time_s = best.estimate.step_time_s * steps(best)
+        console.print(
+            f"{workload.name}: fastest layout that fits {workload.gpus:,} x {gpu}: {best.layout.describe()}\n"
+            f"  {duration(best_time_s)} for {sig(workload.tokens / 1e9)}B tokens, MFU {best.estimate.mfu:.1%}, "
+            f"{sig(best_time_s * workload.gpus / 3600.0)} GPU-h ({len(fitting)} of {len(candidates)} valid layouts fit)",
+            markup=False,
+            highlight=False,
+        )
+        table = Table(title=f"{workload.name}: top {min(args.top, len(fitting))} layouts, fastest first")
+        for label in ("layout", "step", "MFU", "tokens/s", "memory GB", "GPU-h"):
+            table.add_column(
+                label, justify="left" if label == "layout" else "right", no_wrap=label == "layout"
+            )
+        for c in fitting[: args.top]:
+            table.add_row(
+                c.layout.describe(), duration(c.estimate.step_time_s), f"{c.estimate.mfu:.1%}",
+                sig(c.estimate.tokens_per_s), sig(c.estimate.memory.total_gb),
+                sig(c.estimate.step_time_s * workload.gpus / 3600.0 * steps(c)),
+            )  # fmt: skip
+        console.print(table)
     return 0
 
 
+VALIDATE_METRICS = {"gpu_hours": "GPU-h", "tokens_per_s_per_gpu": "tok/s/GPU", "mfu": "MFU",
+                    "tflops_per_gpu": "TFLOP/s/GPU", "hw_tflops_per_gpu": "HW TFLOP/s/GPU"}  # fmt: skip
+
+
+LAYOUT_FROM = {"layout search": "search", "published + search": "pub.+search"}
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from simcompute.report.tables import frame_table, make_console
+    from rich import box
+    from rich.table import Table
+
+    from simcompute.report.answer import sig
+    from simcompute.report.tables import make_console
     from simcompute.validate import run_validation
 
     report = run_validation()
     path = report.write_csv(args.out)
     table = report.table
-    shown = table[
-        ["case", "metric", "published", "predicted", "error_pct", "mfu", "layout", "layout_from", "skipped"]
-    ]
     console = make_console()
-    console.print(frame_table(shown, "simcompute validate: published training runs vs prediction"))
     console.print(
-        f"{len(report.predicted)} cases predicted, {int((table['skipped'] != '').sum())} skipped; "
-        f"median |error| {report.median_abs_error_pct:.1f}%, max |error| {report.max_abs_error_pct:.1f}%; "
-        f"written to {path}"
+        f"{len(report.predicted)} published training runs predicted: median |error| "
+        f"{report.median_abs_error_pct:.1f}%, max |error| {report.max_abs_error_pct:.1f}%",
+        markup=False,
     )
+    shown = Table(title="published training runs vs prediction", box=box.SIMPLE_HEAD, collapse_padding=True)
+    for label in ("case", "metric", "published", "predicted", "error", "MFU", "layout", "layout from"):
+        shown.add_column(label, justify="left" if label in ("case", "metric", "layout", "layout from") else "right",
+                         no_wrap=True)  # fmt: skip
+    for _, row in report.predicted.iterrows():
+        shown.add_row(
+            str(row["case"]), VALIDATE_METRICS.get(row["metric"], str(row["metric"])), sig(row["published"]),
+            sig(row["predicted"]), f"{row['error_pct']:+.1f}%", f"{row['mfu']:.0%}",
+            str(row["layout"]).split(" (")[0], LAYOUT_FROM.get(row["layout_from"], str(row["layout_from"])),
+        )  # fmt: skip
+    console.print(shown)
+    skipped = table[table["skipped"].fillna("") != ""]
+    for _, row in skipped.iterrows():
+        console.print(f"skipped {row['case']}: {row['skipped']}", markup=False, highlight=False)
+    console.print(f"written to {path} (every column, full precision)")
     return 0
 
 
@@ -137,7 +184,7 @@ def _run_samples(args: argparse.Namespace, out: Path) -> int:
     import yaml
 
     from simcompute.report.progress import sweep_progress
-    from simcompute.report.tables import frame_table, make_console
+    from simcompute.report.tables import frame_table, make_console, print_intervals
     from simcompute.uncertainty import monte_carlo
 
     if args.calibration:
@@ -148,10 +195,12 @@ def _run_samples(args: argparse.Namespace, out: Path) -> int:
     mc.write(out)
     if not args.quiet:
         console = make_console()
-        shown = mc.intervals[~mc.intervals["column"].str.contains(r"\.")]
-        console.print(frame_table(shown, f"{args.samples} Monte Carlo samples: intervals of the total row"))
-        console.print(frame_table(mc.drivers.head(10), "what drives the spread (Spearman rank correlation)"))
-        console.print(f"results written to {out}/ (samples.parquet, intervals.csv, drivers.csv)")
+        print_intervals(mc.intervals, f"{args.samples} Monte Carlo samples of {raw.get('name', '')}", console)
+        drivers = mc.drivers[~mc.drivers["output"].str.contains(".", regex=False)].drop_duplicates("output")
+        console.print(frame_table(drivers.head(10), "what drives the spread of the total (strongest input)"))
+        console.print(
+            f"results written to {out}/ (samples.parquet, intervals.csv with every column, drivers.csv)"
+        )
     return 0
 
 
@@ -213,6 +262,7 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def _cmd_carbon_window(args: argparse.Namespace) -> int:
+    from simcompute.report.answer import mass, usd
     from simcompute.report.tables import make_console
     from simcompute.units import format_duration, parse_duration
     from simcompute.whatif import best_start
@@ -225,15 +275,31 @@ def _cmd_carbon_window(args: argparse.Namespace) -> int:
     if args.csv:
         print(window.table.to_csv(index=False), end="")
         return 0
-    make_console().print(
-        f"best start: +{format_duration(window.best_offset_s)}: {window.co2_best_kg / 1000:,.3g} t CO2 vs "
-        f"{window.co2_now_kg / 1000:,.3g} t now (saves {window.saving_kg / 1000:,.3g} t, {window.saving_share:.1%})"
+    console = make_console()
+    best = window.table.loc[window.table["start_offset_s"] == window.best_offset_s].iloc[0]
+    now = window.table.iloc[0]
+    console.print(
+        f"best start: +{format_duration(window.best_offset_s)}: {mass(window.co2_best_kg)} CO2 vs "
+        f"{mass(window.co2_now_kg)} now (saves {mass(window.saving_kg)}, {window.saving_share:.1%}); "
+        f"electricity {usd(best['energy_cost_usd'])} vs {usd(now['energy_cost_usd'])} now",
+        markup=False,
+        highlight=False,
     )
+    if window.table["co2_kg"].nunique() == 1:
+        console.print(
+            "note: every start emits the same CO2: the site has a constant carbon intensity. "
+            "Give site.grid_profile (an hourly CSV or a bundled name, e.g. us-west-example) to compare starts.",
+            style="yellow",
+            markup=False,
+        )
     return 0
 
 
 def _cmd_pareto(args: argparse.Namespace) -> int:
-    from simcompute.report.tables import frame_table, make_console
+    from rich.table import Table
+
+    from simcompute.report.answer import duration, energy, mass, sig
+    from simcompute.report.tables import make_console
     from simcompute.whatif import pareto_caps
 
     try:
@@ -243,8 +309,33 @@ def _cmd_pareto(args: argparse.Namespace) -> int:
     table = pareto_caps(args.scenario, caps, calibration=args.calibration)
     if args.csv:
         print(table.to_csv(index=False), end="")
-    else:
-        make_console().print(frame_table(table, "GPU power cap: time vs energy"))
+        return 0
+
+    def cap(w: float) -> str:
+        return "uncapped" if w != w else f"{w:,.0f} W"
+
+    console = make_console()
+    fast = table.loc[table["time_s"].idxmin()]
+    frugal = table.loc[table["facility_energy_kwh"].idxmin()]
+    console.print(
+        f"fastest: {cap(fast['gpu_power_limit_w'])}, {duration(fast['time_s'])}, {energy(fast['facility_energy_kwh'])}; "
+        f"least energy: {cap(frugal['gpu_power_limit_w'])}, {duration(frugal['time_s'])}, "
+        f"{energy(frugal['facility_energy_kwh'])} "
+        f"({frugal['facility_energy_kwh'] / fast['facility_energy_kwh'] - 1:+.0%} energy, "
+        f"{frugal['time_s'] / fast['time_s'] - 1:+.0%} time)",
+        markup=False,
+        highlight=False,
+    )
+    shown = Table(title="GPU power cap: time vs energy of the workloads")
+    for label in ("GPU cap", "time", "IT energy", "facility energy", "CO2", "mean GPU W", "on the front"):
+        shown.add_column(label, justify="right")
+    for _, row in table.iterrows():
+        shown.add_row(
+            cap(row["gpu_power_limit_w"]), duration(row["time_s"]), energy(row["it_energy_kwh"]),
+            energy(row["facility_energy_kwh"]), mass(row["co2_kg"]), sig(row["mean_gpu_power_w"]),
+            "yes" if row["pareto"] else "no",
+        )  # fmt: skip
+    console.print(shown)
     return 0
 
 

@@ -68,10 +68,48 @@ def frame_table(frame: pd.DataFrame, title: str) -> Table:
         numeric = pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(frame[col])
         table.add_column(str(col), justify="right" if numeric else "left")
     for row in frame.itertuples(index=False):
-        table.add_row(
-            *("" if _is_missing(v) else (sig(v, 4) if isinstance(v, float) else str(v)) for v in row)
-        )
+        table.add_row(*(_cell(v) for v in row))
     return table
+
+
+def _cell(value: object) -> str:
+    if _is_missing(value):
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else sig(value, 4)
+    return str(value)
+
+
+INTERVAL_ROWS = [  # (summary column, label, formatter) of the Monte Carlo answer
+    ("wall_time_s", "wall time", "duration"),
+    ("gpu_hours", "GPU-hours", "sig"),
+    ("facility_energy_kwh", "energy at the meter", "energy"),
+    ("co2_kg", "CO2 (operational)", "mass"),
+    ("total_co2_kg", "CO2 with embodied", "mass"),
+    ("water_l", "water", "water"),
+    ("energy_cost_usd", "electricity cost", "usd"),
+    ("hardware_cost_usd", "hardware cost", "usd"),
+    ("cost_usd", "cost", "usd"),
+    ("mean_pue", "PUE", "sig"),
+]
+
+
+def print_intervals(intervals: pd.DataFrame, title: str, console: Console | None = None) -> None:
+    """The total row's P5 / P50 / P95 (and the nominal run) of a Monte Carlo, in human units."""
+    from simcompute.report import answer as units
+
+    table = Table(title=title)
+    for label in ("total", "P5", "P50", "P95", "mean", "nominal"):
+        table.add_column(label, justify="left" if label == "total" else "right")
+    rows = intervals.set_index("column")
+    for column, label, kind in INTERVAL_ROWS:
+        if column not in rows.index:
+            continue
+        fmt = getattr(units, kind)
+        table.add_row(
+            label, *(fmt(float(rows.loc[column, q])) for q in ("p5", "p50", "p95", "mean", "nominal"))
+        )
+    (console or make_console()).print(table)
 
 
 def _is_missing(value: object) -> bool:

@@ -340,7 +340,10 @@ def _cmd_pareto(args: argparse.Namespace) -> int:
 
 
 def _cmd_plan_serving(args: argparse.Namespace) -> int:
-    from simcompute.report.tables import frame_table, make_console
+    from rich.table import Table
+
+    from simcompute.report.answer import energy, mass, ms, usd
+    from simcompute.report.tables import make_console
     from simcompute.serving_plan import parse_slo, plan_serving
 
     slo = parse_slo(args.slo)
@@ -350,8 +353,40 @@ def _cmd_plan_serving(args: argparse.Namespace) -> int:
     )
     if args.csv:
         print(frame.to_csv(index=False), end="")
+        return 0
+    console = make_console()
+    meeting = frame[frame["meets_slo"]]
+    if meeting.empty:
+        console.print(f"no GPU type meets {args.slo} with up to {args.max_replicas} replicas", markup=False)
     else:
-        make_console().print(frame_table(frame, f"plan-serving: {args.slo}"))
+        best = meeting.loc[meeting["cost_usd_per_1k_queries"].idxmin()]
+        console.print(
+            f"cheapest option meeting {args.slo}: {best['replicas']:,} x {best['gpu']} "
+            f"({best['gpus']:,} GPUs): {usd(best['cost_usd_per_1k_queries'])} per 1,000 queries "
+            f"({best['price_from']}), {energy(best['wh_per_1k_queries'] / 1000.0)} and "
+            f"{mass(best['co2_g_per_1k_queries'] / 1000.0)} CO2 per 1,000 queries",
+            markup=False,
+            highlight=False,
+        )
+    table = Table(title=f"plan-serving: fewest replicas per GPU type meeting {args.slo}; per 1,000 queries")
+    for label in ("GPU", "meets", "replicas", *slo, "energy", "CO2", "cost", "GPU-hour price"):
+        table.add_column(label.removesuffix("_s"), justify="left" if label == "GPU" else "right")
+    for _, row in frame.iterrows():
+        price = "unknown" if row["gpu_hour_usd"] != row["gpu_hour_usd"] or row["gpu_hour_usd"] is None else (
+            f"${row['gpu_hour_usd']:.2f} ({'scenario' if row['price_from'] == 'scenario' else 'list'})"
+        )  # fmt: skip
+        table.add_row(
+            str(row["gpu"]), "yes" if row["meets_slo"] else "no", f"{row['replicas']:,}",
+            *(ms(row[k]) for k in slo), energy(row["wh_per_1k_queries"] / 1000.0),
+            mass(row["co2_g_per_1k_queries"] / 1000.0), usd(row["cost_usd_per_1k_queries"]), price,
+        )  # fmt: skip
+    console.print(table)
+    if (frame["price_from"] != "scenario").any():
+        console.print(
+            "GPU types the scenario does not price are costed at the catalog's on-demand list price "
+            "(`simcompute catalog accelerators --csv` for the source and date); unknown prices count electricity only.",
+            markup=False,
+        )
     return 0
 
 

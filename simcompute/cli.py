@@ -233,10 +233,11 @@ def _add_executor_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="keep finished runs in --out, run only the missing")
 
 
-CATALOG_COLUMNS = {
+CATALOG_COLUMNS = {  # the columns shown in the terminal (at most 120 wide); --csv prints every column
     "accelerators": ["id", "generation", "memory_gb", "hbm_bandwidth_tbps", "tdp_w", "idle_power_w",
-                     "peak_tflops_bf16", "peak_tflops_fp16", "peak_tflops_fp8"],
-    "generations": None,
+                     "peak_tflops_bf16", "peak_tflops_fp8", "list_price_usd_per_gpu_hour"],
+    "generations": ["id", "typical_mfu", "gemm_efficiency_max", "memory_efficiency", "attention_efficiency",
+                    "training_activity", "decode_activity", "communication_activity"],
     "nodes": ["id", "gpu", "gpus_per_node", "nvlink_bandwidth_gbps", "host_power_idle_w", "host_power_max_w",
               "rated_power_w"],
     "fabrics": ["id", "bandwidth_gbps", "latency_us", "switch_power_w_per_node"],
@@ -257,7 +258,13 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
             print(frame.to_csv(index=False), end="")
             continue
         columns = CATALOG_COLUMNS.get(kind) or [c for c in frame.columns if c != "sources"]
-        console.print(frame_table(frame[[c for c in columns if c in frame.columns]], kind))
+        shown = frame[[c for c in columns if c in frame.columns]]
+        if "water_intensity_l_per_kwh" in shown:  # an explicit unknown, never a silent blank or 0
+            shown = shown.astype({"water_intensity_l_per_kwh": object}).fillna(
+                {"water_intensity_l_per_kwh": "unknown"}
+            )
+        # one word of a header per line: no header is cut, and columns stay as narrow as their values
+        console.print(frame_table(shown.rename(columns=lambda c: c.replace("_", "\n")), kind))
     return 0
 
 

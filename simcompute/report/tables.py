@@ -76,7 +76,10 @@ def _cell(value: object) -> str:
     if _is_missing(value):
         return ""
     if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() else sig(value, 4)
+        if value.is_integer():
+            return f"{value:,.0f}"
+        text = sig(value, 4)
+        return text.rstrip("0").rstrip(".") if "." in text else text
     return str(value)
 
 

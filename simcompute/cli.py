@@ -222,8 +222,40 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         )
     failed = int((rows["status"] != "ok").sum()) if len(rows) else 0
     if not args.quiet:
+        for line in _sweep_answer(rows):
+            print(line)
         print(f"{len(rows)} runs ({failed} failed) written to {out}/sweep.parquet and sweep.csv")
     return 0
+
+
+def _sweep_answer(rows) -> list[str]:
+    """The fastest, cheapest and lowest-CO2 run of a sweep: of its one workload if it has one
+    (idle GPUs left out), else of the total."""
+    from simcompute.report.answer import duration, energy, mass, usd
+
+    ok = rows[rows["status"] == "ok"] if len(rows) else rows
+    if ok.empty:
+        return []
+    workloads = {c.split(".", 1)[0] for c in ok.columns if c.endswith(".wall_time_s")} - {"idle", "failed"}
+    prefix = f"{workloads.pop()}." if len(workloads) == 1 else ""
+    ok = ok.copy()
+    for c in [c for c in ok.columns if c.startswith("param.") and isinstance(ok[c].iloc[0], dict)]:
+        key = next(iter(ok[c].iloc[0]), None)  # a mapping swept as a whole: named by its first field
+        ok[f"{c}.{key}"] = ok[c].map(lambda d, key=key: d.get(key) if isinstance(d, dict) else None)
+        ok = ok.drop(columns=c)
+    params = [c for c in ok.columns if c.startswith("param.")]
+    varied = [c for c in params if ok[c].astype(str).nunique() > 1] or params
+    lines = [f"answer for {prefix[:-1] or 'the total'} over {len(ok)} runs:"]
+    for label, column in (("fastest", "wall_time_s"), ("cheapest", "cost_usd"), ("lowest CO2", "co2_kg")):
+        if prefix + column not in ok:
+            continue
+        best = ok.loc[ok[prefix + column].astype(float).idxmin()]
+        where = ", ".join(f"{c.removeprefix('param.')}={best[c]}" for c in varied)
+        lines.append(
+            f"  {label}: {where}: {duration(best[prefix + 'wall_time_s'])}, {usd(best[prefix + 'cost_usd'])}, "
+            f"{mass(best[prefix + 'co2_kg'])} CO2, {energy(best[prefix + 'facility_energy_kwh'])}"
+        )
+    return lines
 
 
 def _add_executor_options(p: argparse.ArgumentParser) -> None:

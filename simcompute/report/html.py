@@ -39,7 +39,7 @@ class ReportError(SimcomputeError):
 def _png(fig) -> str:
     """A matplotlib figure as an inline <img> (PNG, base64)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img alt="figure" src="data:image/png;base64,{data}">'
 

@@ -109,7 +109,7 @@ def breakdown_figure(summary: pd.DataFrame, jobs: pd.DataFrame) -> Figure:
     timed = ["queue_wait_s", "compute_time_s", "checkpoint_time_s", "restart_time_s"]
     training = jobs[jobs["kind"] == "training"] if "kind" in jobs and len(jobs) else jobs.iloc[0:0]
     has_time = len(training) > 0 and all(c in training for c in timed)
-    fig = _figure(figsize=(10, 0.9 + 0.45 * max(len(rows), len(training), 2)), layout="constrained")
+    fig = _figure(figsize=(10, 1.6 + 0.45 * max(len(rows), len(training), 2)), layout="constrained")
     axes = fig.subplots(1, 2 if has_time else 1, squeeze=False)[0]
     names = rows["workload"].astype(str).tolist()[::-1]
     it = rows["it_energy_kwh"].to_numpy(dtype=float)[::-1]
@@ -120,7 +120,7 @@ def breakdown_figure(summary: pd.DataFrame, jobs: pd.DataFrame) -> Figure:
     ax.barh(names, overhead / scale, left=it / scale, color="#d62728", label="facility overhead (PUE)")
     ax.set_xlabel(f"energy at the meter ({unit})")
     ax.set_title("where the energy went")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.5 / len(names)), ncol=2)
     ax.grid(axis="x", alpha=0.3)
     if has_time:
         ax = axes[1]
@@ -135,7 +135,7 @@ def breakdown_figure(summary: pd.DataFrame, jobs: pd.DataFrame) -> Figure:
             left += hours
         ax.set_xlabel("hours")
         ax.set_title("where the training time went")
-        ax.legend(loc="lower right")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.5 / len(names)), ncol=2)
         ax.grid(axis="x", alpha=0.3)
     return fig
 

@@ -74,7 +74,7 @@ def test_readme_python_examples_run(workdir, monkeypatch, capsys):
     monkeypatch.chdir(workdir)
     namespace: dict = {}
     for block in _blocks("python"):
-        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - the README's own examples
+        exec(compile(block, "README.md", "exec"), namespace)  # the README's own examples
     assert (workdir / "runs" / "my-run" / "summary.csv").exists()
     assert "france" in capsys.readouterr().out
 

@@ -28,3 +28,23 @@ def test_horizon_is_a_cap_and_window_a_fixed_period(scenario_dict):
 def test_horizon_and_window_together_is_an_error(scenario_dict):
     with pytest.raises(SimcomputeError, match="window: give horizon"):
         sc.run(scenario_dict | {"horizon": "1d", "window": "2d"})
+
+
+def test_omitted_parallelism_is_the_layout_search(scenario_dict):
+    from simcompute.config import scenario_from_dict
+
+    assert "parallelism" not in scenario_dict["workloads"][0]
+    assert scenario_from_dict(scenario_dict).workloads[0].parallelism.auto
+    scenario_dict["workloads"][0]["parallelism"] = {"tp": 1}
+    assert not scenario_from_dict(scenario_dict).workloads[0].parallelism.auto
+
+
+def test_a_batch_dp_does_not_divide_suggests_batches_and_a_layout(scenario_dict):
+    from simcompute.config import scenario_from_dict
+
+    scenario_dict["workloads"][0].update(global_batch_tokens=2048 * 12, parallelism={"tp": 1})
+    with pytest.raises(SimcomputeError) as err:
+        scenario_from_dict(scenario_dict)
+    message = str(err.value)
+    assert "16384 (8 sequences) or 32768 (16)" in message  # the nearest valid batches
+    assert "omit parallelism" in message and "tp*pp = 2 (dp = 4 divides 12 sequences)" in message

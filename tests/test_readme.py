@@ -66,8 +66,9 @@ def test_readme_command_runs(workdir, monkeypatch, command):
     assert code == 0, err.getvalue()
     printed = out.getvalue()
     assert printed.strip()
-    if "--csv" not in argv:  # CSV is for programs; everything printed for people fits 120 columns
+    if "--csv" not in argv:  # CSV is for programs; what is printed for people fits 120 columns
         assert max(len(line) for line in printed.splitlines()) <= 120, printed
+        assert not re.search(r"\d\.?\d*e[+-]\d", printed), printed  # no scientific notation
 
 
 def test_readme_python_examples_run(workdir, monkeypatch, capsys):

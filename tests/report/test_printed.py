@@ -33,8 +33,8 @@ def test_serving_prints_latencies_and_per_query(bundled_runs):
 
 def test_training_prints_the_whole_run_and_cost_split(bundled_runs):
     printed = bundled_runs["quickstart"].printed.split("per workload")[0]
-    assert "20.0B tokens on 64 x a100-80gb in 17" in printed
-    assert "layout: tp=" in printed
+    assert re.search(r"20\.0B tokens on 64 x a100-80gb in 1\d\.\d h, MFU \d\d\.\d%", printed)
+    assert "layout: tp=" in printed  # quickstart gives no parallelism: the search picked this one
     assert re.search(r"cost \$[\d,]+ = \$[\d,]+ hardware \+ \$[\d,]+ electricity", printed)
     assert "electricity only" not in printed
     no_price = bundled_runs["gpt3-175b-a100"].printed

@@ -79,6 +79,17 @@ class Answer:
     notes: list[str]
 
 
+def _list_price(gpu: str) -> float | None:
+    """The catalog's on-demand list price of a GPU type per GPU-hour (None if unknown)."""
+    from simcompute.catalog import load_catalog
+    from simcompute.catalog.errors import CatalogError
+
+    try:
+        return load_catalog().accelerator(gpu).list_price_usd_per_gpu_hour
+    except CatalogError:
+        return None
+
+
 def _layouts(jobs: pd.DataFrame) -> dict[str, str]:
     if "layout" not in jobs or "workload" not in jobs:
         return {}
@@ -152,9 +163,16 @@ def answer(summary: pd.DataFrame, jobs: pd.DataFrame, metadata: dict, title: str
     )
     notes = []
     if hardware == 0:
+        price = _list_price(gpu)
+        at_list = (
+            f"; at the {gpu} on-demand list price (${price:.2f}/GPU-h, catalog) hardware would add "
+            f"{usd(price * float(total['gpu_hours']))}"
+            if price
+            else ""
+        )
         notes.append(
             "cost is electricity only: the scenario gives no GPU-hour price "
-            "(set cluster.gpu_hour_usd, or cluster.owned for owned hardware)"
+            f"(set cluster.gpu_hour_usd, or cluster.owned){at_list}"
         )
     pools = summary[summary["kind"].isin(["idle", "failed"])]
     idle_h = float(pools["gpu_hours"].sum())

@@ -75,6 +75,7 @@ class Replica:
         max_batch_size: int,
         max_batch_tokens: int,
         reference: bool,
+        reserve_full_output: bool,
         reqs: RequestState,
     ):
         self.index = index
@@ -99,6 +100,10 @@ class Replica:
         self.kv_tokens = 0  # KV tokens held by the running batch (sum of contexts)
         self.kv_reserved = 0  # KV tokens reserved for requests being prefilled
         self.outstanding = 0  # submitted and not answered
+        # admission reserves KV for whole answers (no preemption): the KV tokens the admitted
+        # requests hold at their last token
+        self.reserve_full_output = reserve_full_output
+        self.kv_committed = 0
         self.plan = IDLE
         self.plan_end = math.inf
         self.step_chunks: list[tuple[int, int, int]] = []  # STEP: (rid, tokens, start)
@@ -195,7 +200,7 @@ class Replica:
         self.running.clear()
         self.prefilling.clear()
         self.completions.clear()
-        self.kv_tokens = self.kv_reserved = self.outstanding = 0
+        self.kv_tokens = self.kv_reserved = self.outstanding = self.kv_committed = 0
 
     def restart(self, t_s: float) -> None:
         """Back on (new) GPUs at `t_s`, empty; it draws idle power until work comes."""
@@ -252,7 +257,9 @@ class Replica:
             reqs.finish[rid] = t_end
             reqs.generated[rid] = reqs.output[rid]
             energy_j[rid] += per_running_j - joined_at_j[rid]
-            self.kv_tokens -= reqs.prompt[rid] + reqs.output[rid]
+            final = reqs.prompt[rid] + reqs.output[rid]
+            self.kv_tokens -= final
+            self.kv_committed -= final
             self.outstanding -= 1
 
     def _join(self, rid: int, generated: int, context: int) -> None:
@@ -274,5 +281,6 @@ class Replica:
         reqs.generated[rid] = generated
         reqs.preemptions[rid] += 1
         self.kv_tokens -= reqs.prompt[rid] + generated
+        self.kv_committed -= reqs.prompt[rid] + reqs.output[rid]
         del self.running[rid]
         self.waiting.appendleft(rid)

@@ -53,7 +53,7 @@ class ContinuousBatching(Replica):
         chunks = []
         tokens = 0
         attn = 0.0
-        reserve, output = self.reserve_full_output, reqs.output
+        reserve, output, committed = self.reserve_full_output, reqs.output, self.kv_committed
         while waiting and batch <= max_batch:
             rid = waiting[0]
             need = prompt[rid] + generated[rid]
@@ -61,9 +61,9 @@ class ContinuousBatching(Replica):
             if kv + need + 1 + batch > limit or (tokens and tokens + need > budget):
                 break
             final = prompt[rid] + output[rid]
-            if reserve and self.kv_committed + final > limit:  # no room for its whole answer
+            if reserve and committed + final > limit:  # no room for its whole answer
                 break
-            self.kv_committed += final
+            committed += final
             waiting.popleft()
             kv += need + 1
             if admitted[rid] != admitted[rid]:  # NaN: first admission
@@ -72,6 +72,7 @@ class ContinuousBatching(Replica):
             tokens += need
             attn += need * (need + 1) / 2.0
             batch += 1
+        self.kv_committed = committed
         if chunks:
             self.kv_reserved = kv - self.kv_tokens
             self.step_chunks = chunks

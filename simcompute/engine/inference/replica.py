@@ -249,18 +249,22 @@ class Replica:
         """Finish the running requests whose last token came with decode step `decode_steps`."""
         completions, running, reqs, step = self.completions, self.running, self.reqs, self.decode_steps
         energy_j, joined_at_j, per_running_j = reqs.energy, reqs.join_energy, self.energy.per_running_j
+        output, finish, generated = reqs.output, reqs.finish, reqs.generated
+        freed = done = 0
         while completions and completions[0][0] <= step:
             _step, rid, epoch = heapq.heappop(completions)
             if rid not in running or epoch != reqs.preemptions[rid]:
                 continue
             del running[rid]
-            reqs.finish[rid] = t_end
-            reqs.generated[rid] = reqs.output[rid]
+            finish[rid] = t_end
+            out = output[rid]
+            generated[rid] = out
             energy_j[rid] += per_running_j - joined_at_j[rid]
-            final = reqs.prompt[rid] + reqs.output[rid]
-            self.kv_tokens -= final
-            self.kv_committed -= final
-            self.outstanding -= 1
+            freed += reqs.prompt[rid] + out
+            done += 1
+        self.kv_tokens -= freed
+        self.kv_committed -= freed
+        self.outstanding -= done
 
     def _join(self, rid: int, generated: int, context: int) -> None:
         """`rid` got its token number `generated` (its first, after a prefill of `context`

@@ -11,7 +11,7 @@ import yaml
 from simcompute.catalog import ModelSpec
 from simcompute.perf.training import ATTENTION_KINDS
 
-METRICS = ("gpu_hours", "tokens_per_s_per_gpu", "mfu", "tflops_per_gpu", "hw_tflops_per_gpu")
+METRICS = ("gpu_hours", "tokens_per_s_per_gpu", "mfu", "tflops_per_gpu", "hw_tflops_per_gpu", "node_power_kw")
 PER_GPU_MICROBATCH = "per_gpu_microbatch"
 
 

@@ -18,9 +18,12 @@ import numpy as np
 import pandas as pd
 
 from simcompute.catalog import Catalog, ModelSpec, load_catalog
+from simcompute.catalog.hardware import Accelerator, Node
 from simcompute.perf.layout import Layout
 from simcompute.perf.search import MICROBATCH_SIZES, best_layout, search_layouts
 from simcompute.perf.training import TrainingEstimate, TrainingSystem, estimate_layout
+from simcompute.realism.nodepower import gpu_power_w, node_power_w
+from simcompute.realism.params import load_operations
 from simcompute.realism.residual import Z90, residual_sd, term_sd, widen
 from simcompute.realism.wholerun import RunShape, evaluate, nominal_drivers, quantiles, sampled_drivers
 from simcompute.resolve.training import hardware_system
@@ -32,6 +35,7 @@ KINDS = {
     "mfu": "per-step throughput",
     "tflops_per_gpu": "per-step throughput",
     "hw_tflops_per_gpu": "per-step throughput",
+    "node_power_kw": "energy: node power under training",
 }
 FULLY_SPECIFIED = "per-step throughput, published layout"
 EXPOSED_PHASES = (
@@ -155,8 +159,19 @@ def predict_case(case: Case, catalog: Catalog) -> Prediction:
     system = hardware_system(node, acc, catalog.generation(acc.generation), catalog.fabric(case.fabric))
     system = replace(system, attention=case.attention, ep_overlap_fraction=case.ep_overlap_fraction)
     est = _predict(case, model, system)
-    value = _metric(case, est) if est is not None else np.nan
+    if est is None:
+        value = np.nan
+    elif case.metric == "node_power_kw":
+        value = _catalog_node_power_kw(node, acc, est.mean_activity)
+    else:
+        value = _metric(case, est)
     return Prediction(est, value, acc.id, acc.generation)
+
+
+def _catalog_node_power_kw(node: Node, acc: Accelerator, activity: float) -> float:
+    """Node power with the host between the catalog's idle and rating-minus-TDP maximum."""
+    host = node.host_power_idle_w + (node.host_power_max_w - node.host_power_idle_w) * activity
+    return min(node.gpus_per_node * gpu_power_w(acc, activity) + host, node.rated_power_w) / 1000.0
 
 
 def run_shape(
@@ -176,8 +191,17 @@ def run_shape(
     )
 
 
-def expected_metric(case: Case, shape: RunShape, best_case: float, samples: bool) -> np.ndarray:
+def expected_metric(
+    case: Case, shape: RunShape, best_case: float, samples: bool, catalog: Catalog, est: TrainingEstimate
+) -> np.ndarray:
     """The case's metric for the expected run: sampled (P10-P90) or at every term's median."""
+    if case.metric == "node_power_kw":
+        node = catalog.node(case.node)
+        acc = catalog.accelerator(node.gpu)
+        gen = catalog.generation(acc.generation)
+        share = load_operations().node_training_share_of_rating
+        shares = share.sample(np.random.default_rng(SEED), SAMPLES) if samples else np.array([share.median])
+        return np.array([node_power_w(node, acc, gen, est.mean_activity, x) / 1000.0 for x in shares])
     drivers = sampled_drivers(shape, SAMPLES, SEED) if samples else nominal_drivers(shape)
     if case.metric == "gpu_hours":
         return evaluate(shape, drivers).gpu_hours
@@ -208,7 +232,7 @@ def run_validation(catalog: Catalog | None = None) -> ValidationReport:
         model = case.model if isinstance(case.model, ModelSpec) else catalog.model(case.model)
         shape = run_shape(case, pred.estimate, model, catalog.node(case.node).gpus_per_node, pred.generation)
         preds.append(pred)
-        samples.append(expected_metric(case, shape, pred.value, samples=True))
+        samples.append(expected_metric(case, shape, pred.value, True, catalog, pred.estimate))
     kinds = [KINDS[c.metric] for c in cases]
     published = np.array([c.published for c in cases])
     log_errors = np.log(published / np.array([np.median(x) for x in samples]))

@@ -87,14 +87,33 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     path = report.write_csv(args.out)
     table = report.table
     shown = table[
-        ["case", "metric", "published", "predicted", "error_pct", "mfu", "layout", "layout_from", "skipped"]
-    ]
+        [
+            "case",
+            "metric",
+            "stack",
+            "published",
+            "best_case",
+            "p10",
+            "predicted",
+            "p90",
+            "error_pct",
+            "layout_from",
+            "skipped",
+        ]
+    ].rename(columns={"predicted": "p50", "error_pct": "p50_error_pct"})
     console = make_console()
-    console.print(frame_table(shown, "simcompute validate: published training runs vs prediction"))
+    console.print(
+        frame_table(shown, "simcompute validate: published runs vs best case and expected run (P10/P50/P90)")
+    )
+    console.print(
+        frame_table(
+            report.by_kind().round(1), "per metric kind: error of the best case and of the expected P50"
+        )
+    )
     console.print(
         f"{len(report.predicted)} cases predicted, {int((table['skipped'] != '').sum())} skipped; "
-        f"median |error| {report.median_abs_error_pct:.1f}%, max |error| {report.max_abs_error_pct:.1f}%; "
-        f"written to {path}"
+        f"expected run: median |error| of P50 {report.median_abs_error_pct:.1f}%, max {report.max_abs_error_pct:.1f}%; "
+        f"P10-P90 widths include a residual estimated leaving each case out; written to {path}"
     )
     return 0
 

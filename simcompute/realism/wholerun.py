@@ -149,13 +149,13 @@ def evaluate(shape: RunShape, d: Drivers) -> WholeRun:
     if shape.checkpoint_interval_s is not None:
         interval = np.full_like(lam, shape.checkpoint_interval_s)
     else:
-        with np.errstate(divide="ignore"):
-            young = np.sqrt(2.0 * write_s / lam)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            young = np.where(lam > 0, np.sqrt(2.0 * write_s / lam), np.inf)  # no failures: never
         interval = np.maximum(young, shape.step_time_s)
     checkpoints = np.where(np.isfinite(interval), useful / interval, 0.0)
     ckpt_time = checkpoints * write_s
-    loss_per_failure = np.where(lam > 0, d.restart_s + 0.5 * (interval + write_s), 0.0)
-    progress = 1.0 - lam * loss_per_failure
+    lost_per_failure = np.where(np.isfinite(interval), 0.5 * (interval + write_s), 0.0)
+    progress = 1.0 - lam * (d.restart_s + lost_per_failure)
     if np.any(progress < MIN_PROGRESS):
         mtbf_h = 1.0 / (3600.0 * float(np.max(lam)))
         raise ValueError(
@@ -164,7 +164,7 @@ def evaluate(shape: RunShape, d: Drivers) -> WholeRun:
         )
     wall = (useful + ckpt_time) / progress
     failures = lam * wall
-    lost = np.where(lam > 0, failures * 0.5 * (interval + write_s), 0.0)
+    lost = failures * lost_per_failure
     restarts = failures * d.restart_s
     time_s = {
         "achievable_compute": compute,

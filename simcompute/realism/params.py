@@ -1,7 +1,7 @@
 """The whole-run layer's parameters: software stacks and operations, each with its source.
 
 `stacks.yaml` lists each stack's own published benchmarks; `stacks_derived.yaml` (written by
-`python -m simcompute.realism.derive`) holds the step model's prediction of each, so a stack's
+`python -m simcompute.validate.derive`) holds the step model's prediction of each, so a stack's
 efficiency is the geometric mean of published / predicted on a GPU generation.
 """
 

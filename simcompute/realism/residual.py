@@ -5,7 +5,7 @@ layer have errors of their own. `residual_sd` estimates that extra log spread fr
 runs: the spread of log(published / P50) between its 10th and 90th percentiles (as a normal
 sd), less the typical spread the terms already give (floored at 0). `simcompute validate` estimates it for
 each case from the other cases of its kind (leave-one-out); `run` uses the value from all
-cases (data/residuals.yaml, written by `python -m simcompute.realism.derive`).
+cases (data/residuals.yaml, written by `python -m simcompute.validate.derive`).
 """
 
 from __future__ import annotations

@@ -6,10 +6,9 @@ import pytest
 import yaml
 
 from simcompute.catalog import load_catalog
-from simcompute.realism import derive
 from simcompute.realism.nodepower import gpu_power_w, host_training_w, node_power_w
 from simcompute.realism.params import load_operations, load_stacks, stack_efficiency, stack_id, stacks_raw
-from simcompute.validate import load_cases
+from simcompute.validate import derive, load_cases
 
 
 def _sourced(node, where):

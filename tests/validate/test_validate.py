@@ -99,7 +99,7 @@ def test_stack_benchmark_of_the_same_run_is_left_out(report):
 def test_residuals_file_matches_the_validation(report):
     import yaml
 
-    from simcompute.realism.derive import data_path
+    from simcompute.validate.derive import data_path
     from simcompute.validate.runner import residuals_all_cases
 
     stored = yaml.safe_load(data_path("residuals.yaml").read_text())["residuals"]

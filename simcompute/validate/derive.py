@@ -3,7 +3,7 @@
 stacks_derived.yaml: the step model's prediction of every stack benchmark (stacks.yaml) and
 published / predicted. residuals.yaml: the residual spread of published runs around the
 expected run, per metric kind, from all validation cases (`simcompute validate` estimates it
-leave-one-out instead). Run `python -m simcompute.realism.derive` after a change to the step
+leave-one-out instead). Run `python -m simcompute.validate.derive` after a change to the step
 model, the whole-run layer or the data; tests/realism fails while the files are out of date.
 """
 
@@ -22,7 +22,7 @@ from simcompute.validate.cases import Case, case_from_dict, validation_models
 from simcompute.validate.runner import predict_case
 
 HEADER = (
-    "# Written by `python -m simcompute.realism.derive` from stacks.yaml: the step model's\n"
+    "# Written by `python -m simcompute.validate.derive` from stacks.yaml: the step model's\n"
     "# achievable prediction of each stack benchmark and published / predicted. Do not edit.\n"
 )
 
@@ -76,7 +76,7 @@ def data_path(name: str) -> Path:
 
 
 RESIDUALS_HEADER = (
-    "# Written by `python -m simcompute.realism.derive`: how far published runs scatter around the\n"
+    "# Written by `python -m simcompute.validate.derive`: how far published runs scatter around the\n"
     "# expected run beyond its terms' own spread, per metric kind (the width of `run`'s P10-P90).\n"
     "# Estimated from the validation cases; `simcompute validate` re-estimates it leaving each case out.\n"
 )

@@ -76,6 +76,11 @@ class TrainingWorkload(Strict):
         default="flash",
         description="attention kernel: fused flash attention, or standard (s x s scores in HBM)",
     )
+    stack: str = Field(
+        default="unknown",
+        min_length=1,
+        description="software stack (megatron-core, nemo, deepspeed, pytorch-fsdp, llm-foundry, jax-maxtext, unknown)",
+    )
 
     @field_validator("parallelism", mode="before")
     @classmethod

@@ -1,10 +1,11 @@
 """Node power from measured node-level data, not from the gap between rating and GPU TDP.
 
-A node under sustained training draws `training_share_of_rating` of its rated power at the
-wall (GPUs, CPUs, memory, NICs, NVSwitches, fans and PSU losses together; Newkirk et al.
-2025, checked against Latif et al. 2024 and Patterson et al. 2021 by `simcompute validate`).
-The host's part is what is left after the GPUs at the generation's training activity; between
-idle and that point the host follows the GPUs' activity linearly, as in `power/it.py`.
+A node whose GPUs run compute-bound training draws `compute_share_of_rating` of its rated
+power at the wall (GPUs, CPUs, memory, NICs, NVSwitches, fans and PSU losses together; the
+maximum Latif et al. 2024 measured). The host's part is what is left after the GPUs at the
+generation's training activity; between idle and that point the host follows the GPUs'
+activity linearly, as in `power/it.py`. `simcompute validate` compares the mean over modelled
+steps with measured means (Newkirk et al. 2025; Patterson et al. 2021).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ def gpu_power_w(acc: Accelerator, activity: float) -> float:
 
 
 def host_training_w(node: Node, acc: Accelerator, gen: Generation, share: float | None = None) -> float:
-    """Host power of the whole node (W) while its GPUs train: measured node power less GPUs."""
-    share = load_operations().node_training_share_of_rating.median if share is None else share
+    """Host power of the whole node (W) in compute-bound training: measured node power less GPUs."""
+    share = load_operations().node_compute_share_of_rating.median if share is None else share
     gpus_w = node.gpus_per_node * gpu_power_w(acc, gen.training_activity)
     return max(share * node.rated_power_w - gpus_w, node.host_power_idle_w)
 

@@ -63,7 +63,7 @@ class Operations:
     checkpoint_write_bytes_per_s_per_node: LogNormal
     straggler_waste_fraction: LogNormal
     evaluation_time_fraction: LogNormal
-    node_training_share_of_rating: LogNormal
+    node_compute_share_of_rating: LogNormal
 
     def failure_rate(self, generation: str) -> LogNormal:
         return self.failure_rate_per_gpu_hour.get(generation, self.failure_rate_per_gpu_hour["other"])
@@ -88,7 +88,7 @@ def load_operations() -> Operations:
         checkpoint_write_bytes_per_s_per_node=_lognormal(c["write_bandwidth_bytes_per_s_per_node"]),
         straggler_waste_fraction=_lognormal(raw["stragglers"]["waste_fraction"]),
         evaluation_time_fraction=_lognormal(raw["evaluation"]["time_fraction"]),
-        node_training_share_of_rating=_lognormal(raw["node_power"]["training_share_of_rating"]),
+        node_compute_share_of_rating=_lognormal(raw["node_power"]["compute_share_of_rating"]),
     )
 
 

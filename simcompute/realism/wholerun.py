@@ -44,7 +44,9 @@ class RunShape:
 
     `step_time_s` is the achievable step, `exposed_s` the part of it spent in exposed
     communication and pipeline bubbles. Powers are IT watts per GPU (its share of host and
-    network included): the step's mean, waiting (communication activity) and idle.
+    network included): the step's mean (also drawn while a less efficient stack runs the same
+    step longer, and while evaluating or redoing lost work), waiting (communication activity:
+    stragglers and data loading) and idle (checkpoint stalls, restarts).
     """
 
     steps: int
@@ -181,7 +183,7 @@ def evaluate(shape: RunShape, d: Drivers) -> WholeRun:
     energy = {
         "achievable_compute": (step_energy - exposed * shape.wait_power_w) * kwh,
         "exposed_communication_bubble": exposed * shape.wait_power_w * kwh,
-        "stack_inefficiency": stack * shape.wait_power_w * kwh,
+        "stack_inefficiency": stack * shape.step_power_w * kwh,
         "other_overheads": (eval_s * shape.step_power_w + (other - eval_s) * shape.wait_power_w) * kwh,
         "checkpoints": ckpt_time * shape.idle_power_w * kwh,
         "failures_lost_work": lost * shape.step_power_w * kwh,

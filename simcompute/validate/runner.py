@@ -199,7 +199,7 @@ def expected_metric(
         node = catalog.node(case.node)
         acc = catalog.accelerator(node.gpu)
         gen = catalog.generation(acc.generation)
-        share = load_operations().node_training_share_of_rating
+        share = load_operations().node_compute_share_of_rating
         shares = share.sample(np.random.default_rng(SEED), SAMPLES) if samples else np.array([share.median])
         return np.array([node_power_w(node, acc, gen, est.mean_activity, x) / 1000.0 for x in shares])
     drivers = sampled_drivers(shape, SAMPLES, SEED) if samples else nominal_drivers(shape)

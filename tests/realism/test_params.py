@@ -82,9 +82,9 @@ def test_stack_names_and_aliases():
         stack_id("megatorn")
 
 
-def test_node_power_under_training_is_the_measured_share_of_rating():
+def test_node_power_in_compute_bound_training_is_the_measured_share_of_rating():
     catalog = load_catalog()
-    share = load_operations().node_training_share_of_rating.median
+    share = load_operations().node_compute_share_of_rating.median
     for node_id in ("dgx-v100", "dgx-a100-80gb", "dgx-h100"):
         node = catalog.node(node_id)
         acc = catalog.accelerator(node.gpu)

@@ -74,8 +74,10 @@ def test_energy_is_time_times_power_per_term():
         run.time_s["failures_lost_work"][0] * SHAPE.step_power_w * kwh
     )
     assert run.energy_kwh["stack_inefficiency"][0] == pytest.approx(
-        run.time_s["stack_inefficiency"][0] * SHAPE.wait_power_w * kwh
+        run.time_s["stack_inefficiency"][0] * SHAPE.step_power_w * kwh
     )
+    stragglers_s = run.time_s["other_overheads"][0]  # no evaluation here: all stragglers
+    assert run.energy_kwh["other_overheads"][0] == pytest.approx(stragglers_s * SHAPE.wait_power_w * kwh)
     step_energy = SHAPE.steps * SHAPE.step_time_s * SHAPE.step_power_w * kwh
     achieved = run.energy_kwh["achievable_compute"][0] + run.energy_kwh["exposed_communication_bubble"][0]
     assert achieved == pytest.approx(step_energy)

@@ -22,6 +22,7 @@ from simcompute.catalog.hardware import Accelerator, Node
 from simcompute.perf.layout import Layout
 from simcompute.perf.search import MICROBATCH_SIZES, best_layout, search_layouts
 from simcompute.perf.training import TrainingEstimate, TrainingSystem, estimate_layout
+from simcompute.realism.expected import EXPOSED_PHASES
 from simcompute.realism.nodepower import gpu_power_w, node_power_w
 from simcompute.realism.params import load_operations
 from simcompute.realism.residual import Z90, residual_sd, term_sd, widen
@@ -38,13 +39,6 @@ KINDS = {
     "node_power_kw": "energy: node power under training",
 }
 FULLY_SPECIFIED = "per-step throughput, published layout"
-EXPOSED_PHASES = (
-    "tp_communication",
-    "ep_all_to_all",
-    "pp_communication",
-    "pipeline_bubble",
-    "dp_communication",
-)
 SAMPLES = 400
 SEED = 14
 LAYOUT_FIELDS = (

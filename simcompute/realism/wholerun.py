@@ -2,7 +2,7 @@
 
 The step model answers what a tuned stack achieves per step. A real run also pays for its
 software stack (`stack efficiency`, from the stack's own benchmarks), stragglers and data
-loading, in-run evaluation, checkpoint stalls, failures (the work since the last checkpoint is
+loading, in-run evaluation, a batch ramp-up, checkpoint stalls, failures (the work since the last checkpoint is
 redone) and restarts. With the failure rate lambda (per second, the whole job), the checkpoint
 write time C, interval tau and restart time r, the wall time W satisfies
 
@@ -43,7 +43,8 @@ class RunShape:
     """What the whole-run layer needs from the step model and the job.
 
     `step_time_s` is the achievable step, `exposed_s` the part of it spent in exposed
-    communication and pipeline bubbles. Powers are IT watts per GPU (its share of host and
+    communication and pipeline bubbles, `ramp_extra_s` what a batch ramp-up adds to the run
+    (`expected.batch_ramp_extra_s`). Powers are IT watts per GPU (its share of host and
     network included): the step's mean (also drawn while a less efficient stack runs the same
     step longer, and while evaluating or redoing lost work), waiting (communication activity:
     stragglers and data loading) and idle (checkpoint stalls, restarts).
@@ -62,6 +63,7 @@ class RunShape:
     wait_power_w: float = 0.0
     idle_power_w: float = 0.0
     exclude_run: str | None = None
+    ramp_extra_s: float = 0.0
 
     @property
     def nodes(self) -> int:
@@ -143,7 +145,8 @@ def evaluate(shape: RunShape, d: Drivers) -> WholeRun:
     productive = achievable / d.stack_efficiency
     stack = productive - achievable
     waste = d.straggler_waste_fraction
-    other = productive * (d.evaluation_time_fraction + waste / (1.0 - waste))
+    ramp = shape.ramp_extra_s / d.stack_efficiency
+    other = productive * (d.evaluation_time_fraction + waste / (1.0 - waste)) + ramp
     useful = productive + other
     lam = d.failure_rate_per_gpu_hour * shape.gpus / 3600.0
     bytes_ = ops.checkpoint_bytes_per_param * shape.params
@@ -179,12 +182,13 @@ def evaluate(shape: RunShape, d: Drivers) -> WholeRun:
     }
     kwh = shape.gpus / 3.6e6
     step_energy = achievable * shape.step_power_w
-    eval_s = productive * d.evaluation_time_fraction
+    busy_other_s = productive * d.evaluation_time_fraction + ramp  # at the step's power
     energy = {
         "achievable_compute": (step_energy - exposed * shape.wait_power_w) * kwh,
         "exposed_communication_bubble": exposed * shape.wait_power_w * kwh,
         "stack_inefficiency": stack * shape.step_power_w * kwh,
-        "other_overheads": (eval_s * shape.step_power_w + (other - eval_s) * shape.wait_power_w) * kwh,
+        "other_overheads": (busy_other_s * shape.step_power_w + (other - busy_other_s) * shape.wait_power_w)
+        * kwh,
         "checkpoints": ckpt_time * shape.idle_power_w * kwh,
         "failures_lost_work": lost * shape.step_power_w * kwh,
         "restarts": restarts * shape.idle_power_w * kwh,

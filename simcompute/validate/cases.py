@@ -24,7 +24,8 @@ class Case:
     per step (short throughput benchmarks), the microbatch being searched. `attention` is the
     attention kernel the run used (`flash` or `standard`), a fact of its software stack, as is
     `ep_overlap_fraction` (the share of expert all-to-alls its pipeline schedule hides).
-    `stack` is the software stack the run used (a name in realism/data/stacks.yaml).
+    `stack` is the software stack the run used (a name in realism/data/stacks.yaml);
+    `batch_ramp` its published batch ramp-up, (tokens, starting global batch in tokens).
     """
 
     id: str
@@ -46,6 +47,7 @@ class Case:
     attention: str = "flash"
     ep_overlap_fraction: float = 0.0
     stack: str = "unknown"
+    batch_ramp: tuple[float, float] | None = None
 
     @property
     def layout_searched(self) -> bool:
@@ -84,6 +86,9 @@ def case_from_dict(c: dict[str, Any], models: dict[str, ModelSpec], where: str) 
         attention=c.get("attention", "flash"),
         ep_overlap_fraction=float(c.get("ep_overlap_fraction", 0.0)),
         stack=c.get("stack", "unknown"),
+        batch_ramp=(float(r["tokens"]), float(r["start_global_batch_tokens"]))
+        if (r := c.get("batch_ramp"))
+        else None,
     )
 
 

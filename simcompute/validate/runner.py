@@ -22,7 +22,7 @@ from simcompute.catalog.hardware import Accelerator, Node
 from simcompute.perf.layout import Layout
 from simcompute.perf.search import MICROBATCH_SIZES, best_layout, search_layouts
 from simcompute.perf.training import TrainingEstimate, TrainingSystem, estimate_layout
-from simcompute.realism.expected import EXPOSED_PHASES
+from simcompute.realism.expected import EXPOSED_PHASES, batch_ramp_extra_s
 from simcompute.realism.nodepower import gpu_power_w, node_power_w
 from simcompute.realism.params import load_operations
 from simcompute.realism.residual import Z90, residual_sd, term_sd, widen
@@ -182,6 +182,7 @@ def run_shape(
         generation=generation,
         stack=case.stack,
         exclude_run=case.id,
+        ramp_extra_s=batch_ramp_extra_s(est, *case.batch_ramp) if case.batch_ramp else 0.0,
     )
 
 

@@ -44,3 +44,17 @@ def test_ideal_is_unchanged_in_time():
     assert exp.step_time_s == pytest.approx(EST.step_time_s)
     with pytest.raises(ValueError, match="stack efficiency"):
         expected_estimate(EST, 1.2, 0.0, 0.0, 0.3)
+
+
+def test_batch_ramp_costs_the_extra_steps_times_the_fixed_part_of_a_step():
+    import math
+
+    from simcompute.realism.expected import batch_ramp_extra_s
+
+    b, b0, r = EST.tokens_per_step, EST.tokens_per_step / 5, 100 * EST.tokens_per_step
+    extra_steps = r * math.log(b / b0) / (b - b0) - r / b
+    assert batch_ramp_extra_s(EST, r, b0) == pytest.approx(extra_steps * 2.0)  # dp comm + bubble
+    assert batch_ramp_extra_s(EST, r, b) == 0.0 and batch_ramp_extra_s(EST, 0.0, b0) == 0.0
+    exp = expected_estimate(EST, 0.5, 0.0, 0.0, 0.3, ramp_extra_s_per_step=0.1)
+    assert exp.phase_time_s("batch_ramp") == pytest.approx(0.2)
+    assert step_terms_s(exp)["other_overheads"] == pytest.approx(0.2)

@@ -97,6 +97,12 @@ def stacks_raw() -> dict[str, Any]:
     return _read("stacks.yaml")
 
 
+def clear_caches() -> None:
+    """Forget the loaded data (after `python -m simcompute.validate.derive` rewrote it)."""
+    load_stacks.cache_clear()
+    stack_efficiency.cache_clear()
+
+
 @functools.cache
 def load_stacks() -> dict[str, Stack]:
     raw = stacks_raw()["stacks"]
@@ -171,6 +177,7 @@ def _stack_log_efficiency(
     return mean, sd if len(moved) > 1 else max_sd
 
 
+@functools.lru_cache(maxsize=256)
 def stack_efficiency(name: str, generation: str, exclude_run: str | None = None) -> LogNormal:
     """What stack `name` achieves relative to the achievable step on `generation` (at most 1).
 

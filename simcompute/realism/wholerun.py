@@ -206,3 +206,18 @@ def interval_width_log(values: np.ndarray) -> float:
     """ln(P90 / P10) of positive samples (0 for a point value)."""
     p10, _, p90 = quantiles(values)
     return math.log(p90 / p10) if p10 > 0 else 0.0
+
+
+def relative_samples(
+    shape: RunShape, samples: int, seed: int, residual_sd_log: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Samples of (wall time, IT energy) relative to the run with every term at its median,
+    each times the same residual factor (log-normal, median 1, `residual_sd_log`): what `run`
+    multiplies its simulated job by for P10/P50/P90."""
+    nominal = evaluate(shape, nominal_drivers(shape))
+    drawn = evaluate(shape, sampled_drivers(shape, samples, seed))
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5E]))
+    residual = np.exp(residual_sd_log * rng.standard_normal(samples))
+    wall = drawn.wall_time_s / nominal.wall_time_s[0] * residual
+    energy = drawn.it_energy_kwh / nominal.it_energy_kwh[0] * residual
+    return wall, energy

@@ -85,7 +85,7 @@ RESIDUALS_HEADER = (
 def main() -> None:
     path = data_path("stacks_derived.yaml")
     path.write_text(HEADER + yaml.safe_dump(derive(), sort_keys=False), encoding="utf-8")
-    params.load_stacks.cache_clear()
+    params.clear_caches()
     res_path = data_path("residuals.yaml")
     res_path.write_text(
         RESIDUALS_HEADER + yaml.safe_dump(derive_residuals(), sort_keys=False), encoding="utf-8"

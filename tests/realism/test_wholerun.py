@@ -144,3 +144,15 @@ def test_stack_efficiency_samples_never_exceed_the_achievable_step():
     d = sampled_drivers(RunShape(**{**SHAPE.__dict__, "stack": "megatron-core"}), 500, seed=1)
     assert np.all(d.stack_efficiency <= 1.0)
     assert np.all(d.straggler_waste_fraction <= 0.5)
+
+
+def test_relative_samples_centre_on_the_median_run_and_widen_with_the_residual():
+    from simcompute.realism.wholerun import relative_samples
+
+    narrow_wall, narrow_energy = relative_samples(SHAPE, 400, 5, 0.0)
+    wide_wall, _ = relative_samples(SHAPE, 400, 5, 0.3)
+    assert 0.9 < np.median(narrow_wall) < 1.1 and 0.9 < np.median(narrow_energy) < 1.1
+    width = lambda x: np.log(np.quantile(x, 0.9) / np.quantile(x, 0.1))  # noqa: E731
+    assert width(wide_wall) > width(narrow_wall) > 0
+    again, _ = relative_samples(SHAPE, 400, 5, 0.3)
+    assert np.array_equal(again, wide_wall)

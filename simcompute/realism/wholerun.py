@@ -2,15 +2,15 @@
 
 The step model answers what a tuned stack achieves per step. A real run also pays for its
 software stack (`stack efficiency`, from the stack's own benchmarks), stragglers and data
-loading, in-run evaluation, a batch ramp-up, checkpoint stalls, failures (the work since the last checkpoint is
-redone) and restarts. With the failure rate lambda (per second, the whole job), the checkpoint
-write time C, interval tau and restart time r, the wall time W satisfies
+loading, in-run evaluation, a batch ramp-up, checkpoint stalls, failures (the work since the
+last checkpoint is redone) and restarts. With the failure rate lambda (per second, the whole
+job), the checkpoint write time C, interval tau and restart time r, the wall time W satisfies
 
     W = useful + checkpoints + lambda * W * (r + (tau + C) / 2)
 
 (Young 1974: a failure loses on average half an interval). `evaluate` gives every term in
 seconds and kWh; they add up to the wall time and energy exactly, because the totals are
-defined as their sums. `sample` draws every uncertain term at once (log-normals from
+defined as their sums. `sampled_drivers` draws every uncertain term at once (log-normals from
 realism/data) for P10/P50/P90.
 """
 
@@ -35,7 +35,6 @@ TERMS = (
 QUANTILES = (0.1, 0.5, 0.9)
 DEFAULT_SAMPLES = 400
 MIN_PROGRESS = 0.05  # below this share of wall time doing useful work, the job cannot finish
-REALISM = ("expected", "ideal")
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from simcompute.api import run
     from simcompute.config import load_scenario
     from simcompute.report.plots import plot_power
-    from simcompute.report.tables import make_console, print_summary
+    from simcompute.report.tables import make_console, print_summary, waterfall_table
 
     scenario = load_scenario(args.scenario)
+    if args.best_case:
+        scenario = scenario.model_copy(update={"realism": "ideal"})
     out = Path(args.out) if args.out else Path("runs") / scenario.name
     if args.samples:
         return _run_samples(args, out)
@@ -39,6 +41,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     console = make_console()
     if not args.quiet:
         print_summary(result.summary, f"simcompute: {scenario.name}", console)
+        rows = result.summary.set_index("workload")
+        for _, job in result.jobs.iterrows():
+            if job["kind"] == "training" and "achievable_compute_s" in job:
+                console.print(waterfall_table(job, rows.loc[job["workload"]]))
         if result.metadata.get("calibration"):
             console.print(f"calibration profile: {result.metadata['calibration']}")
         console.print(f"results written to {out}/ ({len(paths)} files)")
@@ -148,6 +154,8 @@ def _run_samples(args: argparse.Namespace, out: Path) -> int:
     if args.calibration:
         raise UsageError("--calibration cannot be combined with --samples; set calibration: in the scenario")
     raw = yaml.safe_load(Path(args.scenario).read_text(encoding="utf-8"))
+    if args.best_case:
+        raw["realism"] = "ideal"
     with sweep_progress(f"Monte Carlo {raw.get('name', '')}", enabled=not args.quiet) as update:
         mc = monte_carlo(raw, args.samples, out, _executor(args), resume=args.resume, on_progress=update)
     mc.write(out)
@@ -287,6 +295,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.add_argument("--no-plot", action="store_true", help="skip the power plot")
     p.add_argument("--samples", type=int, help="Monte Carlo replicas over the scenario's {dist: ...} inputs")
+    p.add_argument(
+        "--best-case",
+        action="store_true",
+        help="the achievable step of a tuned stack, no operations (realism: ideal); default: the expected run",
+    )
     _add_executor_options(p)
     p.set_defaults(func=_cmd_run)
 

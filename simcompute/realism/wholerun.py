@@ -32,6 +32,22 @@ TERMS = (
     "failures_lost_work",
     "restarts",
 )
+# Each term's time and IT energy columns in the `jobs` table (checkpoint, restart and lost-work
+# columns are the engine's own).
+JOB_COLUMNS = {
+    "achievable_compute": ("achievable_compute_s", "achievable_compute_energy_kwh"),
+    "exposed_communication_bubble": (
+        "exposed_communication_bubble_s",
+        "exposed_communication_bubble_energy_kwh",
+    ),
+    "stack_inefficiency": ("stack_inefficiency_s", "stack_inefficiency_energy_kwh"),
+    "other_overheads": ("other_overheads_s", "other_overheads_energy_kwh"),
+    "failures_lost_work": ("failures_lost_work_s", "lost_work_energy_kwh"),
+    "checkpoints": ("checkpoint_time_s", "checkpoint_energy_kwh"),
+    "restarts": ("restart_time_s", "restart_energy_kwh"),
+}
+# Quantities with P10/P50/P90 columns in the summary (`<name>_p10` ...).
+INTERVAL_COLUMNS = ("wall_time_s", "gpu_hours", "facility_energy_kwh", "co2_kg", "cost_usd")
 QUANTILES = (0.1, 0.5, 0.9)
 DEFAULT_SAMPLES = 400
 MIN_PROGRESS = 0.05  # below this share of wall time doing useful work, the job cannot finish

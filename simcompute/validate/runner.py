@@ -196,7 +196,9 @@ def expected_metric(
         gen = catalog.generation(acc.generation)
         share = load_operations().node_compute_share_of_rating
         shares = share.sample(np.random.default_rng(SEED), SAMPLES) if samples else np.array([share.median])
-        return np.array([node_power_w(node, acc, gen, est.mean_activity, x) / 1000.0 for x in shares])
+        return np.array(
+            [node_power_w(node, acc, gen.training_activity, est.mean_activity, x) / 1000.0 for x in shares]
+        )
     drivers = sampled_drivers(shape, SAMPLES, SEED) if samples else nominal_drivers(shape)
     if case.metric == "gpu_hours":
         return evaluate(shape, drivers).gpu_hours

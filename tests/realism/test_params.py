@@ -88,15 +88,10 @@ def test_node_power_in_compute_bound_training_is_the_measured_share_of_rating():
     for node_id in ("dgx-v100", "dgx-a100-80gb", "dgx-h100"):
         node = catalog.node(node_id)
         acc = catalog.accelerator(node.gpu)
-        gen = catalog.generation(acc.generation)
-        assert node_power_w(node, acc, gen, gen.training_activity) == pytest.approx(
-            share * node.rated_power_w
-        )
-        assert node_power_w(node, acc, gen, 0.0) == pytest.approx(
-            node.gpus_per_node * acc.idle_power_w + node.host_power_idle_w
-        )
-        host = host_training_w(node, acc, gen)
+        a = catalog.generation(acc.generation).training_activity
+        assert node_power_w(node, acc, a, a) == pytest.approx(share * node.rated_power_w)
+        idle = node.gpus_per_node * acc.idle_power_w + node.host_power_idle_w
+        assert node_power_w(node, acc, a, 0.0) == pytest.approx(idle)
+        host = host_training_w(node, gpu_power_w(acc, a))
         assert host < node.host_power_max_w  # below the rating-minus-TDP gap
-        assert (
-            host + node.gpus_per_node * gpu_power_w(acc, gen.training_activity) <= 0.83 * node.rated_power_w
-        )
+        assert host + node.gpus_per_node * gpu_power_w(acc, a) == pytest.approx(share * node.rated_power_w)

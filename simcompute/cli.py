@@ -23,7 +23,6 @@ class UsageError(SimcomputeError):
 def _cmd_run(args: argparse.Namespace) -> int:
     from simcompute.api import run
     from simcompute.config import load_scenario
-    from simcompute.report.plots import plot_power
     from simcompute.report.tables import make_console, print_summary, waterfall_table
 
     scenario = load_scenario(args.scenario)
@@ -37,6 +36,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     result = run(scenario, calibration=args.calibration)
     paths = result.write(out)
     if not args.no_plot:
+        from simcompute.report.plots import plot_power
+
         paths.append(plot_power(result.timeseries, out / "power.png", f"{scenario.name}: power"))
     console = make_console()
     if not args.quiet:
@@ -70,7 +71,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     for i, workload in enumerate(scenario.workloads):
         if not isinstance(workload, TrainingWorkload):
             continue
-        candidates = plan_layouts(i, workload, cluster, catalog, profile)
+        candidates = plan_layouts(i, workload, cluster, catalog)
         fitting = [c for c in candidates if c.fits]
         rows = [
             {"layout": c.layout.describe(), "step_time_s": c.estimate.step_time_s, "mfu": c.estimate.mfu,
@@ -126,10 +127,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     try:
-        import torch  # noqa: F401  (the calibrate extra)
-    except ImportError:
-        raise UsageError("calibration needs PyTorch: pip install -e .[calibrate]") from None
-    from calibration.cli import run as run_calibration
+        import scipy  # noqa: F401  (the calibrate extra: the fit)
+        import torch  # noqa: F401  (the calibrate extra: the trainer)
+
+        from calibration.cli import run as run_calibration
+    except ImportError as exc:
+        raise UsageError(
+            f"calibration needs the calibrate extra ({exc.name or exc} is missing): "
+            'pip install torch (a CPU or CUDA build), then pip install -e ".[calibrate]"'
+        ) from None
 
     return run_calibration(args)
 
@@ -277,9 +283,15 @@ def _cmd_plan_serving(args: argparse.Namespace) -> int:
     return 0
 
 
+CATALOG_KINDS = ("accelerators", "generations", "nodes", "fabrics", "models", "regions")
+"""The catalog's tables (`simcompute.catalog.KINDS`; a test keeps the two equal). Spelled out
+here so that building the parser imports nothing heavy."""
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; it imports no simulator module, so `--help` starts fast."""
+    from calibration.options import add_arguments as add_calibrate_arguments
     from simcompute import __version__
-    from simcompute.catalog import KINDS
 
     parser = argparse.ArgumentParser(
         prog="simcompute", description="Compute, energy and cost simulator for AI training and inference."
@@ -329,8 +341,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("calibrate", help="measure this machine with a real PyTorch trainer; write a profile")
-    from calibration.cli import add_arguments as add_calibrate_arguments
-
     add_calibrate_arguments(p)
     p.set_defaults(func=_cmd_calibrate)
 
@@ -352,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_plan_serving)
 
     p = sub.add_parser("catalog", help="list the bundled hardware, models and regions")
-    p.add_argument("kind", nargs="?", choices=list(KINDS), help="one kind only")
+    p.add_argument("kind", nargs="?", choices=CATALOG_KINDS, help="one kind only")
     p.add_argument("--csv", action="store_true", help="print every column as CSV")
     p.set_defaults(func=_cmd_catalog)
     return parser

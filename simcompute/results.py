@@ -1,4 +1,4 @@
-"""Aggregation of run records into the result DataFrames (DESIGN.md section 3), and writers."""
+"""Aggregation of run records into the result DataFrames (README, "Outputs"), and writers."""
 
 from __future__ import annotations
 

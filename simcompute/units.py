@@ -1,4 +1,5 @@
-"""Parsing of human-friendly quantities: durations (`90s`, `6h`, `30d`) and counts (`2T`, `4M`).
+"""Unit constants, and parsing of human-friendly quantities: durations (`90s`, `6h`, `30d`) and
+counts (`2T`, `4M`).
 
 Counts use decimal SI multipliers (`4M` = 4,000,000), as token counts are reported in papers.
 """
@@ -8,15 +9,21 @@ from __future__ import annotations
 import math
 import re
 
+SECONDS_PER_MINUTE = 60.0
+SECONDS_PER_HOUR = 3600.0
+SECONDS_PER_DAY = 86400.0
+J_PER_KWH = 3.6e6
+"""Joules in a kilowatt-hour (1000 W x 3600 s)."""
+
 SECONDS_PER_UNIT = {
     "ms": 1e-3,
     "s": 1.0,
-    "m": 60.0,
-    "min": 60.0,
-    "h": 3600.0,
-    "d": 86400.0,
-    "w": 7 * 86400.0,
-    "y": 365 * 86400.0,
+    "m": SECONDS_PER_MINUTE,
+    "min": SECONDS_PER_MINUTE,
+    "h": SECONDS_PER_HOUR,
+    "d": SECONDS_PER_DAY,
+    "w": 7 * SECONDS_PER_DAY,
+    "y": 365 * SECONDS_PER_DAY,
 }
 COUNT_MULTIPLIERS = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15}
 
@@ -71,7 +78,7 @@ def parse_count(value: object) -> float:
 
 def format_duration(seconds: float) -> str:
     """Short human form of a duration, for tables (`3.2h`, `14.8d`)."""
-    for unit, size in (("d", 86400.0), ("h", 3600.0), ("m", 60.0)):
+    for unit, size in (("d", SECONDS_PER_DAY), ("h", SECONDS_PER_HOUR), ("m", SECONDS_PER_MINUTE)):
         if seconds >= size:
             return f"{seconds / size:.3g}{unit}"
     return f"{seconds:.3g}s"

@@ -17,7 +17,6 @@ import numpy as np
 import yaml
 
 DATA = "simcompute.realism.data"
-UNKNOWN_STACK = "unknown"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ realism/data) for P10/P50/P90.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -215,12 +214,6 @@ def quantiles(values: np.ndarray) -> tuple[float, float, float]:
     """P10, P50, P90 of sampled values."""
     q = np.quantile(np.asarray(values, dtype=float), QUANTILES)
     return float(q[0]), float(q[1]), float(q[2])
-
-
-def interval_width_log(values: np.ndarray) -> float:
-    """ln(P90 / P10) of positive samples (0 for a point value)."""
-    p10, _, p90 = quantiles(values)
-    return math.log(p90 / p10) if p10 > 0 else 0.0
 
 
 def relative_samples(

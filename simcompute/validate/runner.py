@@ -26,7 +26,14 @@ from simcompute.realism.expected import EXPOSED_PHASES, batch_ramp_extra_s
 from simcompute.realism.nodepower import gpu_power_w, node_power_w
 from simcompute.realism.params import load_operations
 from simcompute.realism.residual import Z90, residual_sd, term_sd, widen
-from simcompute.realism.wholerun import RunShape, evaluate, nominal_drivers, quantiles, sampled_drivers
+from simcompute.realism.wholerun import (
+    DEFAULT_SAMPLES,
+    RunShape,
+    evaluate,
+    nominal_drivers,
+    quantiles,
+    sampled_drivers,
+)
 from simcompute.resolve.training import hardware_system
 from simcompute.validate.cases import Case, load_cases
 
@@ -39,19 +46,8 @@ KINDS = {
     "node_power_kw": "energy: node power under training",
 }
 FULLY_SPECIFIED = "per-step throughput, published layout"
-SAMPLES = 400
+SAMPLES = DEFAULT_SAMPLES
 SEED = 14
-LAYOUT_FIELDS = (
-    "tp",
-    "pp",
-    "dp",
-    "zero",
-    "sequence_parallel",
-    "recompute",
-    "microbatch_size",
-    "virtual_pp",
-    "ep",
-)
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,10 @@ class RunShape:
     (`expected.batch_ramp_extra_s`). Powers are IT watts per GPU (its share of host and
     network included): the step's mean (also drawn while a less efficient stack runs the same
     step longer, and while evaluating or redoing lost work), waiting (communication activity:
-    stragglers and data loading) and idle (checkpoint stalls, restarts).
+    stragglers and data loading) and idle (checkpoint stalls, restarts). `operations` False
+    (`operations: ideal`) leaves failures, checkpoints, stragglers and evaluation out;
+    `measured_step` (a calibration profile's measured MFU) means the step already is what the
+    stack achieves, so its efficiency is 1.
     """
 
     steps: int
@@ -78,6 +81,8 @@ class RunShape:
     idle_power_w: float = 0.0
     exclude_run: str | None = None
     ramp_extra_s: float = 0.0
+    operations: bool = True
+    measured_step: bool = False
 
     @property
     def nodes(self) -> int:
@@ -122,13 +127,19 @@ class WholeRun:
 
 def _distributions(shape: RunShape) -> dict[str, LogNormal]:
     ops = load_operations()
+    off = LogNormal(0.0, 0.0)
+    stack = (
+        LogNormal(1.0, 0.0)
+        if shape.measured_step
+        else stack_efficiency(shape.stack, shape.generation, shape.exclude_run)
+    )
     return {
-        "stack_efficiency": stack_efficiency(shape.stack, shape.generation, shape.exclude_run),
-        "failure_rate_per_gpu_hour": ops.failure_rate(shape.generation),
+        "stack_efficiency": stack,
+        "failure_rate_per_gpu_hour": ops.failure_rate(shape.generation) if shape.operations else off,
         "restart_s": ops.detection_and_restart_s,
         "checkpoint_write_bytes_per_s_per_node": ops.checkpoint_write_bytes_per_s_per_node,
-        "straggler_waste_fraction": ops.straggler_waste_fraction,
-        "evaluation_time_fraction": ops.evaluation_time_fraction,
+        "straggler_waste_fraction": ops.straggler_waste_fraction if shape.operations else off,
+        "evaluation_time_fraction": ops.evaluation_time_fraction if shape.operations else off,
     }
 
 

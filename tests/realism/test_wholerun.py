@@ -156,3 +156,13 @@ def test_relative_samples_centre_on_the_median_run_and_widen_with_the_residual()
     assert width(wide_wall) > width(narrow_wall) > 0
     again, _ = relative_samples(SHAPE, 400, 5, 0.3)
     assert np.array_equal(again, wide_wall)
+
+
+def test_operations_off_leaves_only_the_stack_and_a_measured_step_keeps_it():
+    no_ops = RunShape(**{**SHAPE.__dict__, "operations": False})
+    run = evaluate(no_ops, sampled_drivers(no_ops, 50, seed=2))
+    for t in ("other_overheads", "checkpoints", "failures_lost_work", "restarts"):
+        assert np.all(run.time_s[t] == 0.0)
+    assert np.all(run.time_s["stack_inefficiency"] >= 0) and np.any(run.time_s["stack_inefficiency"] > 0)
+    measured = RunShape(**{**SHAPE.__dict__, "measured_step": True})
+    assert np.all(sampled_drivers(measured, 50, seed=2).stack_efficiency == 1.0)

@@ -64,7 +64,9 @@ class RunShape:
     stragglers and data loading) and idle (checkpoint stalls, restarts). `operations` False
     (`operations: ideal`) leaves failures, checkpoints, stragglers and evaluation out;
     `measured_step` (a calibration profile's measured MFU) means the step already is what the
-    stack achieves, so its efficiency is 1.
+    stack runs, stragglers included, so those two terms are 1 and 0. `failure_rate_per_gpu_hour`
+    and `restart_s` are the scenario's own (its `failures:` section), used as given instead of
+    the sourced values.
     """
 
     steps: int
@@ -83,6 +85,8 @@ class RunShape:
     ramp_extra_s: float = 0.0
     operations: bool = True
     measured_step: bool = False
+    failure_rate_per_gpu_hour: float | None = None
+    restart_s: float | None = None
 
     @property
     def nodes(self) -> int:
@@ -128,18 +132,22 @@ class WholeRun:
 def _distributions(shape: RunShape) -> dict[str, LogNormal]:
     ops = load_operations()
     off = LogNormal(0.0, 0.0)
-    stack = (
-        LogNormal(1.0, 0.0)
-        if shape.measured_step
-        else stack_efficiency(shape.stack, shape.generation, shape.exclude_run)
-    )
+    on = shape.operations
+    if shape.measured_step:
+        stack = LogNormal(1.0, 0.0)
+    else:
+        stack = stack_efficiency(shape.stack, shape.generation, shape.exclude_run)
+    failures = ops.failure_rate(shape.generation)
+    if shape.failure_rate_per_gpu_hour is not None:
+        failures = LogNormal(shape.failure_rate_per_gpu_hour, 0.0, "the scenario's failures")
+    restart = ops.detection_and_restart_s if shape.restart_s is None else LogNormal(shape.restart_s, 0.0)
     return {
         "stack_efficiency": stack,
-        "failure_rate_per_gpu_hour": ops.failure_rate(shape.generation) if shape.operations else off,
-        "restart_s": ops.detection_and_restart_s,
+        "failure_rate_per_gpu_hour": failures if on else off,
+        "restart_s": restart,
         "checkpoint_write_bytes_per_s_per_node": ops.checkpoint_write_bytes_per_s_per_node,
-        "straggler_waste_fraction": ops.straggler_waste_fraction if shape.operations else off,
-        "evaluation_time_fraction": ops.evaluation_time_fraction if shape.operations else off,
+        "straggler_waste_fraction": ops.straggler_waste_fraction if on and not shape.measured_step else off,
+        "evaluation_time_fraction": ops.evaluation_time_fraction if on else off,
     }
 
 
@@ -160,8 +168,13 @@ def sampled_drivers(shape: RunShape, samples: int, seed: int) -> Drivers:
     return Drivers(**drawn)
 
 
-def evaluate(shape: RunShape, d: Drivers) -> WholeRun:
-    """Every term of the run for the drivers `d` (vectorised over samples)."""
+def evaluate(shape: RunShape, d: Drivers, strict: bool = True) -> WholeRun:
+    """Every term of the run for the drivers `d` (vectorised over samples).
+
+    A job that spends less than `MIN_PROGRESS` of its time on useful work cannot finish:
+    `strict` raises ValueError; otherwise (sampled drivers, whose tails may get there) the
+    share is held at `MIN_PROGRESS`.
+    """
     ops = load_operations()
     n = shape.steps
     achievable = n * shape.step_time_s
@@ -186,7 +199,9 @@ def evaluate(shape: RunShape, d: Drivers) -> WholeRun:
     ckpt_time = checkpoints * write_s
     lost_per_failure = np.where(np.isfinite(interval), 0.5 * (interval + write_s), 0.0)
     progress = 1.0 - lam * (d.restart_s + lost_per_failure)
-    if np.any(progress < MIN_PROGRESS):
+    if not strict:
+        progress = np.maximum(progress, MIN_PROGRESS)
+    elif np.any(progress < MIN_PROGRESS):
         mtbf_h = 1.0 / (3600.0 * float(np.max(lam)))
         raise ValueError(
             f"the job cannot finish: its mean time between failures ({mtbf_h:.2g} h) is shorter than"
@@ -234,7 +249,7 @@ def relative_samples(
     each times the same residual factor (log-normal, median 1, `residual_sd_log`): what `run`
     multiplies its simulated job by for P10/P50/P90."""
     nominal = evaluate(shape, nominal_drivers(shape))
-    drawn = evaluate(shape, sampled_drivers(shape, samples, seed))
+    drawn = evaluate(shape, sampled_drivers(shape, samples, seed), strict=False)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5E]))
     residual = np.exp(residual_sd_log * rng.standard_normal(samples))
     wall = drawn.wall_time_s / nominal.wall_time_s[0] * residual

@@ -166,3 +166,16 @@ def test_operations_off_leaves_only_the_stack_and_a_measured_step_keeps_it():
     assert np.all(run.time_s["stack_inefficiency"] >= 0) and np.any(run.time_s["stack_inefficiency"] > 0)
     measured = RunShape(**{**SHAPE.__dict__, "measured_step": True})
     assert np.all(sampled_drivers(measured, 50, seed=2).stack_efficiency == 1.0)
+
+
+def test_the_scenarios_own_failures_replace_the_sourced_ones_and_tails_do_not_raise():
+    own = RunShape(**{**SHAPE.__dict__, "failure_rate_per_gpu_hour": 1e-4, "restart_s": 300.0})
+    d = sampled_drivers(own, 100, seed=4)
+    assert np.all(d.failure_rate_per_gpu_hour == 1e-4) and np.all(d.restart_s == 300.0)
+    fragile = RunShape(**{**SHAPE.__dict__, "gpus": 200_000, "steps": 2_000})
+    with pytest.raises(ValueError, match="cannot finish"):
+        evaluate(fragile, _one(failure_rate_per_gpu_hour=1e-4, restart_s=3600.0))
+    tails = evaluate(fragile, _one(failure_rate_per_gpu_hour=1e-4, restart_s=3600.0), strict=False)
+    assert np.all(np.isfinite(tails.wall_time_s))
+    measured = RunShape(**{**SHAPE.__dict__, "measured_step": True})
+    assert np.all(sampled_drivers(measured, 20, seed=1).straggler_waste_fraction == 0.0)

@@ -12,9 +12,7 @@ _.vendor  # simcompute.catalog.hardware.Accelerator
 _.prefill_efficiency, _.profile_version, _.energy_note  # simcompute.profile
 _.scenario_name  # simcompute.results.Result: public API
 _.__getattr__, _.__dir__  # simcompute/__init__.py: module attribute hooks (PEP 562)
-# dead in simcompute/engine/, removed by the engine branch of issue 13 (delete these lines then)
-_.windows  # PowerLedger.windows
-_.released  # ServiceRun.released
+_._ok, _._value  # simpy.Event internals set by engine/inference/service.py's _Late event
 # tests: a fake NVML library (the meter calls these by name), an attribute a test must not set
 _.nvmlDeviceGetEnforcedPowerLimit, _.nvmlDeviceGetClockInfo, _.mw
 _.nvmlSystemGetDriverVersion, _.nvmlSystemGetCudaDriverVersion

@@ -286,7 +286,8 @@ def build_cluster(
 ) -> pd.DataFrame:
     """One row of cluster operations: utilization, fragmentation, and where the energy went.
 
-    Training jobs only: inference services hold their reserved GPUs outside the scheduler.
+    Training jobs only: services claim GPUs through the scheduler too, but their GPU-time and
+    energy are in their own rows.
 
     `lost_work_energy_kwh`, `checkpoint_energy_kwh` and `restart_energy_kwh` are breakdowns of
     the jobs' energy (already in `jobs_energy_kwh`), not additions to the total.

@@ -30,6 +30,7 @@ EXPOSED_PHASES = (
     "pipeline_bubble",
     "dp_communication",
 )
+STEP_TERMS = ("achievable_compute", "exposed_communication_bubble", "stack_inefficiency", "other_overheads")
 ADDED_PHASES = (STACK_PHASE, EVALUATION_PHASE, STRAGGLER_PHASE, RAMP_PHASE)
 
 

@@ -102,7 +102,7 @@ def _trace_job(
             global_batch_tokens=trace.global_batch_tokens, seq_len=trace.seq_len,
         )  # fmt: skip
         try:
-            spec = resolve_training(0, cfg, cluster, catalog)
+            spec = resolve_training(0, cfg, cluster, catalog, scenario)
         except ConfigError as exc:
             raise ConfigError(where, exc.message, trace.path) from None
         cache[key] = spec

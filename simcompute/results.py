@@ -191,8 +191,8 @@ def _add_intervals(frame: pd.DataFrame, resolved: ResolvedScenario) -> None:
     residual = load_residuals()["whole-run GPU-hours"]
     rows = {name: i for i, name in enumerate(frame["workload"])}
     for spec in resolved.jobs:
-        if spec.whole_run is None or spec.name not in rows:
-            continue
+        if spec.whole_run is None or spec.name not in rows or not frame.loc[rows[spec.name], "completed"]:
+            continue  # an ideal run, or a job the horizon cut short: no interval
         seed = int(np.random.SeedSequence([resolved.scenario.seed, spec.index]).generate_state(1)[0])
         time_f, energy_f = relative_samples(spec.whole_run, DEFAULT_SAMPLES, seed, residual)
         row = frame.loc[rows[spec.name]]

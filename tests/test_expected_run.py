@@ -90,3 +90,11 @@ def test_unknown_stack_is_an_error_naming_the_field(base_scenario):
 def test_same_seed_same_answer(base_scenario, expected):
     again = sc.run(base_scenario)
     assert again.summary.equals(expected.summary) and again.jobs.equals(expected.jobs)
+
+
+def test_both_layers_are_in_the_jobs_table_and_a_cut_job_has_no_interval(base_scenario, expected):
+    job = expected.jobs.iloc[0]
+    assert job["achievable_mfu"] > job["mfu"] and job["achievable_step_time_s"] < job["step_time_s"]
+    cut = sc.run({**base_scenario, "horizon": "1h"})
+    row = cut.summary.iloc[0]
+    assert not row["completed"] and math.isnan(row["gpu_hours_p50"])

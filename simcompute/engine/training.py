@@ -310,6 +310,7 @@ class TrainingJob:
     def row(self, end_s: float) -> dict[str, Any]:
         """One row of the `jobs` table."""
         spec, est = self.spec, self.spec.estimate
+        achievable = spec.achievable or est
         completed = self.end_s is not None
         started = self.start_s is not None
         until = self.end_s if completed else end_s
@@ -340,6 +341,8 @@ class TrainingJob:
             "tokens_per_s": est.tokens_per_s if est else None,
             "flops_per_token": est.flops_per_token if est else None,
             "mfu": est.mfu if est else math.nan,
+            "achievable_step_time_s": achievable.step_time_s if achievable else None,
+            "achievable_mfu": achievable.mfu if achievable else math.nan,
             "tp": est.layout.tp if est and est.layout else None,
             "pp": est.layout.pp if est and est.layout else None,
             "dp": est.layout.dp if est and est.layout else None,

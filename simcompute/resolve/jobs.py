@@ -40,6 +40,8 @@ class ClusterJobSpec:
     estimate: TrainingEstimate | None = None
     n_steps: int | None = None
     tokens: float | None = None
+    achievable: TrainingEstimate | None = None
+    """The step model's own step (`estimate` is the expected step when the run is expected)."""
 
 
 def from_training(spec: TrainingJobSpec) -> ClusterJobSpec:
@@ -57,6 +59,7 @@ def from_training(spec: TrainingJobSpec) -> ClusterJobSpec:
         estimate=est,
         n_steps=spec.n_steps,
         tokens=float(cfg.tokens),
+        achievable=spec.achievable,
     )
 
 

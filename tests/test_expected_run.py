@@ -24,11 +24,13 @@ def expected(base_scenario):
     return sc.run(base_scenario)
 
 
-def test_breakdown_adds_up_to_time_held_and_energy(expected):
+def test_breakdown_adds_up_to_wall_time_and_energy(expected):
     job = expected.jobs.iloc[0]
     times = sum(job[t] for t, _ in JOB_COLUMNS.values())
-    energies = sum(job[e] for _, e in JOB_COLUMNS.values())
-    assert times == pytest.approx(job["run_time_s"], rel=1e-12)
+    energies = sum(job[e] for _, e in JOB_COLUMNS.values() if e)
+    assert times == pytest.approx(job["end_s"] - job["start_s"], rel=1e-12)
+    held = times - job["waiting_for_gpus_s"]
+    assert held == pytest.approx(job["run_time_s"], rel=1e-12)
     row = expected.summary.set_index("workload").loc[job["workload"]]
     assert energies == pytest.approx(row["it_energy_kwh"], rel=1e-9)
     assert job["stack_inefficiency_s"] > 0 and job["other_overheads_s"] > 0
@@ -98,3 +100,16 @@ def test_both_layers_are_in_the_jobs_table_and_a_cut_job_has_no_interval(base_sc
     cut = sc.run({**base_scenario, "horizon": "1h"})
     row = cut.summary.iloc[0]
     assert not row["completed"] and math.isnan(row["gpu_hours_p50"])
+
+
+def test_breakdown_adds_up_when_the_job_waits_for_repairs(base_scenario):
+    """Its own failures with day-long repairs and no spare GPUs: the job queues after each."""
+    run = sc.run({**base_scenario, "failures": {"gpu_mtbf_h": 200, "repair_time": "6h"}})
+    job = run.jobs.iloc[0]
+    assert job["failures"] > 0 and job["waiting_for_gpus_s"] > 0
+    times = sum(job[t] for t, _ in JOB_COLUMNS.values())
+    assert times == pytest.approx(job["end_s"] - job["start_s"], rel=1e-12)
+    energies = sum(job[e] for _, e in JOB_COLUMNS.values() if e)
+    assert energies == pytest.approx(
+        run.summary.set_index("workload").loc[job["workload"], "it_energy_kwh"], rel=1e-9
+    )

@@ -360,6 +360,8 @@ class TrainingJob:
             if self.compute_s
             else 0.0,
             **self._breakdown(compute_j / J_PER_KWH),
+            # after an interruption without free GPUs the job waits in the queue, holding none
+            "waiting_for_gpus_s": max(elapsed - self.held_s, 0.0),
             "compute_time_s": self.compute_s,
             "checkpoint_time_s": self.ckpt_s,
             "restart_time_s": self.restart_time_s,

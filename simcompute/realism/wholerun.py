@@ -32,7 +32,9 @@ TERMS = (
     "restarts",
 )
 # Each term's time and IT energy columns in the `jobs` table (checkpoint, restart and lost-work
-# columns are the engine's own).
+# columns are the engine's own). They add up to the job's wall time (first start to end) and
+# IT energy; `waiting_for_gpus` (queued again after an interruption, holding no GPUs) has no
+# energy of the job's own and no counterpart in the whole-run layer, which assumes spare nodes.
 JOB_COLUMNS = {
     "achievable_compute": ("achievable_compute_s", "achievable_compute_energy_kwh"),
     "exposed_communication_bubble": (
@@ -44,6 +46,7 @@ JOB_COLUMNS = {
     "failures_lost_work": ("failures_lost_work_s", "lost_work_energy_kwh"),
     "checkpoints": ("checkpoint_time_s", "checkpoint_energy_kwh"),
     "restarts": ("restart_time_s", "restart_energy_kwh"),
+    "waiting_for_gpus": ("waiting_for_gpus_s", None),
 }
 # Quantities with P10/P50/P90 columns in the summary (`<name>_p10` ...).
 INTERVAL_COLUMNS = ("wall_time_s", "gpu_hours", "facility_energy_kwh", "co2_kg", "cost_usd")

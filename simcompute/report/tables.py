@@ -84,6 +84,7 @@ TERM_LABELS = {
     "failures_lost_work": "failures: lost work",
     "checkpoints": "checkpoints",
     "restarts": "restarts",
+    "waiting_for_gpus": "waiting for GPUs (none held)",
 }
 INTERVAL_LABELS = {
     "wall_time_s": ("wall time", "duration"),
@@ -95,13 +96,13 @@ INTERVAL_LABELS = {
 
 
 def waterfall_table(job: pd.Series, summary_row: pd.Series | None = None) -> Table:
-    """Where one training job's time and IT energy went (the terms add up to its totals), with
+    """Where one training job's wall time and IT energy went (the terms add up to both), with
     the expected run's P10/P50/P90 under it when the summary row has them."""
     table = Table(title=f"{job['workload']}: where the time and energy go")
     for label in ("term", "time", "% time", "IT MWh", "% energy"):
         table.add_column(label, justify="left" if label == "term" else "right")
     times = {t: float(job.get(c[0], 0.0) or 0.0) for t, c in JOB_COLUMNS.items()}
-    energies = {t: float(job.get(c[1], 0.0) or 0.0) for t, c in JOB_COLUMNS.items()}
+    energies = {t: float(job.get(c[1], 0.0) or 0.0) if c[1] else 0.0 for t, c in JOB_COLUMNS.items()}
     total_s, total_kwh = sum(times.values()), sum(energies.values())
     for term, label in TERM_LABELS.items():
         table.add_row(
@@ -111,7 +112,7 @@ def waterfall_table(job: pd.Series, summary_row: pd.Series | None = None) -> Tab
             f"{energies[term] / 1000:,.3g}",
             f"{energies[term] / total_kwh:.1%}" if total_kwh else "-",
         )
-    table.add_row("total (GPUs held)", format_duration(total_s), "100%", f"{total_kwh / 1000:,.3g}", "100%")
+    table.add_row("total (wall time)", format_duration(total_s), "100%", f"{total_kwh / 1000:,.3g}", "100%")
     if summary_row is not None and not _is_missing(summary_row.get("wall_time_s_p50")):
         parts = []
         for col in INTERVAL_COLUMNS:

@@ -55,7 +55,7 @@ def expected_training(
         achievable,
         efficiency,
         ops.evaluation_time_fraction.median if on else 0.0,
-        ops.straggler_waste_fraction.median if on else 0.0,
+        ops.straggler_waste_fraction.median if on and not measured else 0.0,
         wait_activity,
         ramp_s / steps,
     )

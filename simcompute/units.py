@@ -1,7 +1,8 @@
 """Unit constants, and parsing of human-friendly quantities: durations (`90s`, `6h`, `30d`) and
 counts (`2T`, `4M`).
 
-Counts use decimal SI multipliers (`4M` = 4,000,000), as token counts are reported in papers.
+Counts use decimal SI multipliers (`4M` = 4,000,000), as token counts are reported in papers;
+binary ones (`4Mi` = 4 x 2^20 = 4,194,304) for batch sizes, which papers write as "4M" meaning 2^22.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ SECONDS_PER_UNIT = {
     "w": 7 * SECONDS_PER_DAY,
     "y": 365 * SECONDS_PER_DAY,
 }
-COUNT_MULTIPLIERS = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15}
+COUNT_MULTIPLIERS = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15,
+                     "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40}  # fmt: skip
 
 _NUMBER = r"[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?"
 _DURATION_RE = re.compile(rf"^\s*({_NUMBER})\s*(ms|s|min|m|h|d|w|y)?\s*$")
-_COUNT_RE = re.compile(rf"^\s*({_NUMBER})\s*([kKMBGTP]?)\s*$")
+_COUNT_RE = re.compile(rf"^\s*({_NUMBER})\s*(Ki|Mi|Gi|Ti|[kKMBGTP]?)\s*$")
 
 
 def _reject_bool(value: object, what: str) -> None:
@@ -58,7 +60,7 @@ def parse_duration(value: object) -> float:
 
 
 def parse_count(value: object) -> float:
-    """A count from a number or a string like `2e12`, `300B`, `4M`, `2T` (decimal multipliers)."""
+    """A count from a number or a string like `2e12`, `300B`, `4M`, `2T` (decimal) or `4Mi` (binary)."""
     _reject_bool(value, "count")
     if isinstance(value, (int, float)):
         count = float(value)
@@ -66,7 +68,8 @@ def parse_count(value: object) -> float:
         match = _COUNT_RE.match(value.replace("_", "").replace(",", ""))
         if not match:
             raise ValueError(
-                f"cannot parse count {value!r}; use a number, '2e12', or a suffix k/M/B/T (e.g. '300B')"
+                f"cannot parse count {value!r}; use a number, '2e12', or a suffix k/M/B/T (e.g. '300B') "
+                "or Ki/Mi/Gi/Ti (e.g. '4Mi' = 4 x 2^20)"
             )
         count = float(match.group(1)) * COUNT_MULTIPLIERS[match.group(2)]
     else:

@@ -61,6 +61,9 @@ def _unwrap(
     def walk(node: Any, path: str) -> Any:
         if is_sourced(node):
             v, src = node["value"], node["source"]
+            if v is None and isinstance(src, str) and src.strip().lower().startswith("unknown"):
+                sources[path] = src.strip()  # an explicit unknown, with the reason
+                return None
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise CatalogError(f"{where}.{path}: value must be a number, got {v!r}")
             if not isinstance(src, str) or not src.strip():

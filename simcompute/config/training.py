@@ -63,6 +63,15 @@ class BatchRamp(Strict):
     start_global_batch_tokens: Count = Field(gt=0, description="global batch at the start, in tokens")
 
 
+def _fitting_dp(gpus: int, model_parallel: int, sequences: int) -> str:
+    """`; e.g. tp*pp = N (dp = M)`: the smallest model-parallel size above the given one whose
+    data-parallel degree divides the batch, or nothing if none does."""
+    for mp in range(model_parallel + 1, gpus + 1):
+        if gpus % mp == 0 and gpus // mp > 1 and sequences % (gpus // mp) == 0:
+            return f"; e.g. tp*pp = {mp} (dp = {gpus // mp} divides {sequences} sequences)"
+    return ""
+
+
 class TrainingWorkload(Strict):
     """A training job: runs until `tokens` have been processed (or the horizon ends)."""
 
@@ -90,6 +99,14 @@ class TrainingWorkload(Strict):
         min_length=1,
         description="software stack (megatron-core, nemo, deepspeed, pytorch-fsdp, llm-foundry, jax-maxtext, unknown)",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _omitted_layout_is_searched(cls, data: Any) -> Any:
+        """No `parallelism` given: the layout search (`auto`), as with `parallelism: auto`."""
+        if isinstance(data, dict) and data.get("parallelism") is None:
+            return {**data, "parallelism": {"auto": True}}
+        return data
 
     @field_validator("parallelism", mode="before")
     @classmethod
@@ -139,7 +156,8 @@ class TrainingWorkload(Strict):
                 "parallelism.dp",
                 f"dp = {dp} does not divide the global batch of {seqs} sequences; set "
                 f"global_batch_tokens to {below * self.seq_len} ({below} sequences) or "
-                f"{above * self.seq_len} ({above})",
+                f"{above * self.seq_len} ({above}), or omit parallelism to let the layout search pick one"
+                + _fitting_dp(self.gpus, p.tp * p.pp, seqs),
             )
         if (seqs // dp) % p.microbatch_size:
             raise field_error(

@@ -49,7 +49,9 @@ def _gc_paused(func: Callable[..., Records]) -> Callable[..., Records]:
 
 @_gc_paused
 def simulate(resolved: ResolvedScenario) -> Records:
-    """Simulate until every training job and service is done, or until the horizon if one is set.
+    """Simulate until every training job and service is done, at the latest until the horizon
+    (a cap); with a `window`, for exactly that period (work cut at its end, idle GPUs after the
+    work is done counted until then).
 
     Training jobs and services are processes on one SimPy clock: both wait for GPUs in the
     scheduler (services' claims first), both are interrupted by failures of their nodes.
@@ -59,6 +61,7 @@ def simulate(resolved: ResolvedScenario) -> Records:
     does not depend on the jobs, and two policies see the same failures.
     """
     scenario = resolved.scenario
+    stop_s = scenario.window if scenario.window is not None else scenario.horizon
     env = simpy.Environment()
     records = Records()
     ledger = PowerLedger(records)
@@ -75,7 +78,7 @@ def simulate(resolved: ResolvedScenario) -> Records:
     services = [
         InferenceService(
             env, service, cluster, scheduler, clock, ledger, records,
-            np.random.default_rng(streams[service.index]), scenario.horizon, restart_s,
+            np.random.default_rng(streams[service.index]), stop_s, restart_s,
         )
         for service in resolved.services
     ]  # fmt: skip
@@ -109,11 +112,14 @@ def simulate(resolved: ResolvedScenario) -> Records:
     if model is not None and (jobs or services):
         seed = np.random.SeedSequence(scenario.seed, spawn_key=(FAILURES_SPAWN_KEY,))
         scheduler.failures = FailureProcess(env, model, seed, scheduler.node_failed)
-    if scenario.horizon is not None:
-        env.run(until=scenario.horizon)
+    work = [scheduler.done] if jobs else []
+    done = simpy.AllOf(env, work + [service.process for service in services])
+    if scenario.window is not None:
+        env.run(until=scenario.window)
+    elif scenario.horizon is not None:
+        env.run(until=simpy.AnyOf(env, [env.timeout(scenario.horizon), done]))
     elif jobs or services:
-        done = [scheduler.done] if jobs else []
-        env.run(until=simpy.AllOf(env, [*done, *(service.process for service in services)]))
+        env.run(until=done)
     else:
         env.run()
     end_s = float(env.now)

@@ -9,7 +9,11 @@ from rich.console import Console
 from rich.table import Table
 
 from simcompute.realism.wholerun import INTERVAL_COLUMNS, JOB_COLUMNS
+from simcompute.report.answer import Answer, duration, energy, mass, sig, usd
 from simcompute.units import format_duration
+
+MAX_WIDTH = 120
+"""Columns of printed output when it goes to a file or pipe (and the most any table needs)."""
 
 SHOWN = [
     ("workload", "workload", None),
@@ -17,63 +21,147 @@ SHOWN = [
     ("wall_time_s", "wall time", "duration"),
     ("gpu_hours", "GPU-h", "{:,.0f}"),
     ("mfu", "MFU", "{:.1%}"),
-    ("it_energy_kwh", "IT MWh", "mwh"),
-    ("facility_energy_kwh", "facility MWh", "mwh"),
-    ("co2_kg", "CO2 t", "tonnes"),
-    ("water_l", "water m3", "m3"),
+    ("it_energy_kwh", "IT {}", "energy"),
+    ("facility_energy_kwh", "facility {}", "energy"),
+    ("co2_kg", "CO2 {}", "mass"),
+    ("water_l", "water {}", "water"),
     ("cost_usd", "cost USD", "{:,.0f}"),
 ]
+SCALES = {  # per quantity: (unit name, size in the column's base unit), ascending
+    "energy": [("kWh", 1.0), ("MWh", 1e3), ("GWh", 1e6)],
+    "mass": [("kg", 1.0), ("t", 1e3)],
+    "water": [("L", 1.0), ("m3", 1e3)],
+}
 
 
-def _fmt(value: object, fmt: str | None) -> str:
+def _scale(kind: str, largest: float) -> tuple[str, float]:
+    """The unit of a column: the largest whose size the column's largest value reaches."""
+    chosen = SCALES[kind][0]
+    for unit, size in SCALES[kind]:
+        if largest >= size:
+            chosen = (unit, size)
+    return chosen
+
+
+def _fmt(value: object, fmt: str | None, size: float = 1.0) -> str:
     if _is_missing(value):
         return "-"
     if fmt is None:
         return str(value)
     if fmt == "duration":
         return format_duration(float(value))
-    if fmt == "mwh":
-        return f"{float(value) / 1000:,.3g}"
-    if fmt == "tonnes":
-        return f"{float(value) / 1000:,.3g}"
-    if fmt == "m3":
-        return f"{float(value) / 1000:,.3g}"
+    if fmt in SCALES:
+        return sig(float(value) / size)
     return fmt.format(value)
 
 
 def make_console() -> Console:
-    """A console as wide as the terminal, or 160 columns when output goes to a file or pipe."""
+    """A console as wide as the terminal (at most 120 columns), 120 when output goes to a file or pipe."""
     probe = Console()
-    return probe if probe.is_terminal else Console(width=160)
+    return probe if probe.is_terminal and probe.width <= MAX_WIDTH else Console(width=MAX_WIDTH)
 
 
 def frame_table(frame: pd.DataFrame, title: str) -> Table:
-    """Any DataFrame as a rich table (NaN shown as empty)."""
+    """Any DataFrame as a rich table (NaN shown as empty, floats to 4 significant figures,
+    never in scientific notation; numbers right-aligned)."""
     table = Table(title=title)
     for col in frame.columns:
-        table.add_column(str(col))
+        numeric = pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(frame[col])
+        table.add_column(str(col), justify="right" if numeric else "left")
     for row in frame.itertuples(index=False):
-        table.add_row(
-            *("" if _is_missing(v) else (f"{v:.4g}" if isinstance(v, float) else str(v)) for v in row)
-        )
+        table.add_row(*(_cell(v) for v in row))
     return table
+
+
+def _cell(value: object) -> str:
+    if _is_missing(value):
+        return ""
+    if isinstance(value, float):
+        if value.is_integer():
+            return f"{value:,.0f}"
+        text = sig(value, 4)
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return str(value)
+
+
+INTERVAL_ROWS = [  # (summary column, label, formatter) of the Monte Carlo answer
+    ("wall_time_s", "wall time", "duration"),
+    ("gpu_hours", "GPU-hours", "sig"),
+    ("facility_energy_kwh", "energy at the meter", "energy"),
+    ("co2_kg", "CO2 (operational)", "mass"),
+    ("total_co2_kg", "CO2 with embodied", "mass"),
+    ("water_l", "water", "water"),
+    ("energy_cost_usd", "electricity cost", "usd"),
+    ("hardware_cost_usd", "hardware cost", "usd"),
+    ("cost_usd", "cost", "usd"),
+    ("mean_pue", "PUE", "sig"),
+]
+
+
+def print_intervals(intervals: pd.DataFrame, title: str, console: Console | None = None) -> None:
+    """The total row's P5 / P50 / P95 (and the nominal run) of a Monte Carlo, in human units."""
+    from simcompute.report import answer as units
+
+    table = Table(title=title)
+    for label in ("total", "P5", "P50", "P95", "mean", "nominal"):
+        table.add_column(label, justify="left" if label == "total" else "right")
+    rows = intervals.set_index("column")
+    for column, label, kind in INTERVAL_ROWS:
+        if column not in rows.index:
+            continue
+        fmt = getattr(units, kind)
+        table.add_row(
+            label, *(fmt(float(rows.loc[column, q])) for q in ("p5", "p50", "p95", "mean", "nominal"))
+        )
+    (console or make_console()).print(table)
 
 
 def _is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def summary_rows(summary: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """Headers and formatted rows of the summary's main columns; energy, CO2 and water in the
+    unit their largest value needs (for the terminal and the HTML report)."""
+    headers, sizes = [], {}
+    for col, label, fmt in SHOWN:
+        if fmt in SCALES:
+            largest = (
+                float(summary[col].abs().max()) if col in summary and summary[col].notna().any() else 0.0
+            )
+            unit, sizes[col] = _scale(fmt, largest)
+            label = label.format(unit)
+        headers.append(label)
+    rows = [
+        [_fmt(row.get(col), fmt, sizes.get(col, 1.0)) for col, _, fmt in SHOWN]
+        for _, row in summary.iterrows()
+    ]
+    return headers, rows
+
+
 def summary_table(summary: pd.DataFrame, title: str) -> Table:
+    """The summary's main columns as a rich table."""
     table = Table(title=title)
-    for _, label, _ in SHOWN:
-        table.add_column(label, justify="left" if label == "workload" else "right")
-    for _, row in summary.iterrows():
-        table.add_row(*(_fmt(row.get(col), fmt) for col, _, fmt in SHOWN))
+    headers, rows = summary_rows(summary)
+    for i, label in enumerate(headers):
+        table.add_column(label, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
 def print_summary(summary: pd.DataFrame, title: str, console: Console | None = None) -> None:
     (console or make_console()).print(summary_table(summary, title))
+
+
+def print_answer(ans: Answer, console: Console | None = None) -> None:
+    """The headline answer: its sentences, then its notes (plain text, no markup)."""
+    console = console or make_console()
+    console.print(ans.title, style="bold", markup=False, highlight=False)
+    for line in ans.lines:
+        console.print(line, markup=False, highlight=False)
+    for note in ans.notes:
+        console.print(f"note: {note}", style="yellow", markup=False, highlight=False)
 
 
 TERM_LABELS = {
@@ -86,12 +174,12 @@ TERM_LABELS = {
     "restarts": "restarts",
     "waiting_for_gpus": "waiting for GPUs (none held)",
 }
-INTERVAL_LABELS = {
-    "wall_time_s": ("wall time", "duration"),
-    "gpu_hours": ("GPU-h", "{:,.0f}"),
-    "facility_energy_kwh": ("facility MWh", "mwh"),
-    "co2_kg": ("CO2 t", "tonnes"),
-    "cost_usd": ("cost USD", "{:,.0f}"),
+INTERVAL_LABELS = {  # label, human-unit formatter
+    "wall_time_s": ("wall time", duration),
+    "gpu_hours": ("GPU-h", sig),
+    "facility_energy_kwh": ("energy at the meter", energy),
+    "co2_kg": ("CO2", mass),
+    "cost_usd": ("cost", usd),
 }
 
 
@@ -99,7 +187,7 @@ def waterfall_table(job: pd.Series, summary_row: pd.Series | None = None) -> Tab
     """Where one training job's wall time and IT energy went (the terms add up to both), with
     the expected run's P10/P50/P90 under it when the summary row has them."""
     table = Table(title=f"{job['workload']}: where the time and energy go")
-    for label in ("term", "time", "% time", "IT MWh", "% energy"):
+    for label in ("term", "time", "% time", "IT energy", "% energy"):
         table.add_column(label, justify="left" if label == "term" else "right")
     times = {t: float(job.get(c[0], 0.0) or 0.0) for t, c in JOB_COLUMNS.items()}
     energies = {t: float(job.get(c[1], 0.0) or 0.0) if c[1] else 0.0 for t, c in JOB_COLUMNS.items()}
@@ -107,17 +195,17 @@ def waterfall_table(job: pd.Series, summary_row: pd.Series | None = None) -> Tab
     for term, label in TERM_LABELS.items():
         table.add_row(
             label,
-            format_duration(times[term]),
+            duration(times[term]),
             f"{times[term] / total_s:.1%}" if total_s else "-",
-            f"{energies[term] / 1000:,.3g}",
+            energy(energies[term]),
             f"{energies[term] / total_kwh:.1%}" if total_kwh else "-",
         )
-    table.add_row("total (wall time)", format_duration(total_s), "100%", f"{total_kwh / 1000:,.3g}", "100%")
+    table.add_row("total (wall time)", duration(total_s), "100%", energy(total_kwh), "100%")
     if summary_row is not None and not _is_missing(summary_row.get("wall_time_s_p50")):
         parts = []
         for col in INTERVAL_COLUMNS:
             label, fmt = INTERVAL_LABELS[col]
             p10, p50, p90 = (summary_row.get(f"{col}_p{q}") for q in (10, 50, 90))
-            parts.append(f"{label} {_fmt(p50, fmt)} [{_fmt(p10, fmt)} - {_fmt(p90, fmt)}]")
+            parts.append(f"{label} {fmt(p50)} [{fmt(p10)} - {fmt(p90)}]")
         table.caption = "expected run P50 [P10 - P90]: " + "; ".join(parts)
     return table

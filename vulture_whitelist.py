@@ -17,3 +17,4 @@ _._ok, _._value  # simpy.Event internals set by engine/inference/service.py's _L
 _.nvmlDeviceGetEnforcedPowerLimit, _.nvmlDeviceGetClockInfo, _.mw
 _.nvmlSystemGetDriverVersion, _.nvmlSystemGetCudaDriverVersion
 _.foo
+_.caption  # rich.table.Table.caption (report/tables.py): read by rich when it prints

@@ -28,9 +28,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from simcompute.api import run
     from simcompute.config import load_scenario
     from simcompute.report.answer import answer
-    from simcompute.report.tables import make_console, print_answer, print_summary
+    from simcompute.report.tables import make_console, print_answer, print_summary, waterfall_table
 
     scenario = load_scenario(args.scenario)
+    if args.best_case:
+        scenario = scenario.model_copy(update={"realism": "ideal"})
     out = Path(args.out) if args.out else Path("runs") / scenario.name
     if args.samples:
         return _run_samples(args, out)
@@ -50,6 +52,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print_answer(answer(result.summary, result.jobs, result.metadata), console)
         print_summary(result.summary, "per workload (rows add up to the total)", console)
+        rows = result.summary.set_index("workload")
+        for _, job in result.jobs.iterrows():
+            if job["kind"] == "training":
+                console.print(waterfall_table(job, rows.loc[job["workload"]]))
         if result.metadata.get("calibration"):
             console.print(f"calibration profile: {result.metadata['calibration']}")
         console.print(f"results written to {out}/ ({len(paths)} files)")
@@ -124,7 +130,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 VALIDATE_METRICS = {"gpu_hours": "GPU-h", "tokens_per_s_per_gpu": "tok/s/GPU", "mfu": "MFU",
-                    "tflops_per_gpu": "TFLOP/s/GPU", "hw_tflops_per_gpu": "HW TFLOP/s/GPU"}  # fmt: skip
+                    "tflops_per_gpu": "TFLOP/s/GPU", "hw_tflops_per_gpu": "HW TFLOP/s/GPU",
+                    "node_power_kw": "node kW"}  # fmt: skip
 
 
 LAYOUT_FROM = {"layout search": "search", "published + search": "pub.+search"}
@@ -143,25 +150,51 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     table = report.table
     console = make_console()
     console.print(
-        f"{len(report.predicted)} published training runs predicted: median |error| "
+        f"{len(report.predicted)} published runs predicted; expected run: median |error| of P50 "
         f"{report.median_abs_error_pct:.1f}%, max |error| {report.max_abs_error_pct:.1f}%",
         markup=False,
     )
-    shown = Table(title="published training runs vs prediction", box=box.SIMPLE_HEAD, collapse_padding=True)
-    for label in ("case", "metric", "published", "predicted", "error", "MFU", "layout", "layout from"):
-        shown.add_column(label, justify="left" if label in ("case", "metric", "layout", "layout from") else "right",
+    kinds = Table(title="per metric kind (error = predicted / published - 1)", box=box.SIMPLE_HEAD)
+    for label in ("kind", "cases", "best case: median", "median |e|", "expected P50: median", "median |e| ",
+                  "inside P10-P90"):  # fmt: skip
+        kinds.add_column(label, justify="left" if label == "kind" else "right")
+    for _, k in report.by_kind().iterrows():
+        kinds.add_row(
+            k["kind"], str(k["cases"]), f"{k['best_case_median_error_pct']:+.1f}%",
+            f"{k['best_case_median_abs_error_pct']:.1f}%", f"{k['p50_median_error_pct']:+.1f}%",
+            f"{k['p50_median_abs_error_pct']:.1f}%", f"{k['inside_p10_p90_pct']:.0f}%",
+        )  # fmt: skip
+    console.print(kinds)
+    shown = Table(
+        title="published runs: best case and expected run", box=box.SIMPLE_HEAD, collapse_padding=True
+    )
+    for label in (
+        "case",
+        "metric",
+        "stack",
+        "published",
+        "best case",
+        "P10",
+        "P50",
+        "P90",
+        "P50 error",
+        "layout from",
+    ):
+        shown.add_column(label, justify="left" if label in ("case", "metric", "stack", "layout from") else "right",
                          no_wrap=True)  # fmt: skip
     for _, row in report.predicted.iterrows():
         shown.add_row(
-            str(row["case"]), VALIDATE_METRICS.get(row["metric"], str(row["metric"])), sig(row["published"]),
-            sig(row["predicted"]), f"{row['error_pct']:+.1f}%", f"{row['mfu']:.0%}",
-            str(row["layout"]).split(" (")[0], LAYOUT_FROM.get(row["layout_from"], str(row["layout_from"])),
+            str(row["case"]), VALIDATE_METRICS.get(row["metric"], str(row["metric"])), str(row["stack"]),
+            sig(row["published"]), sig(row["best_case"]), sig(row["p10"]), sig(row["predicted"]), sig(row["p90"]),
+            f"{row['error_pct']:+.1f}%", LAYOUT_FROM.get(row["layout_from"], str(row["layout_from"])),
         )  # fmt: skip
     console.print(shown)
     skipped = table[table["skipped"].fillna("") != ""]
     for _, row in skipped.iterrows():
         console.print(f"skipped {row['case']}: {row['skipped']}", markup=False, highlight=False)
-    console.print(f"written to {path} (every column, full precision)")
+    console.print(
+        f"written to {path} (every column, full precision; P10-P90 widths use the residual of the other cases)"
+    )
     _print_serving_validation(args.serving_out, console)
     return 0
 
@@ -241,6 +274,8 @@ def _run_samples(args: argparse.Namespace, out: Path) -> int:
     if args.calibration:
         raise UsageError("--calibration cannot be combined with --samples; set calibration: in the scenario")
     raw = yaml.safe_load(Path(args.scenario).read_text(encoding="utf-8"))
+    if args.best_case:
+        raw["realism"] = "ideal"
     with sweep_progress(f"Monte Carlo {raw.get('name', '')}", enabled=not args.quiet) as update:
         mc = monte_carlo(raw, args.samples, out, _executor(args), resume=args.resume, on_progress=update)
     mc.write(out)
@@ -506,6 +541,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.add_argument("--no-plot", action="store_true", help="skip the power plot")
     p.add_argument("--samples", type=int, help="Monte Carlo replicas over the scenario's {dist: ...} inputs")
+    p.add_argument(
+        "--best-case",
+        action="store_true",
+        help="the achievable step of a tuned stack, no operations (realism: ideal); default: the expected run",
+    )
     p.add_argument("--report", action="store_true", help="also write report.html (one self-contained file)")
     _add_executor_options(p)
     p.set_defaults(func=_cmd_run)

@@ -14,6 +14,8 @@ from simcompute.engine.cluster import FAILED_OWNER, IDLE_OWNER
 from simcompute.engine.inference.metrics import latency_summary, requests_frame
 from simcompute.integrate import default_interval, interval_edges, interval_means
 from simcompute.power.accounting import Accounting, account
+from simcompute.realism.residual import load_residuals
+from simcompute.realism.wholerun import DEFAULT_SAMPLES, INTERVAL_COLUMNS, quantiles, relative_samples
 from simcompute.records import Records
 from simcompute.resolve import ResolvedScenario
 
@@ -26,6 +28,7 @@ SUMMARY_COLUMNS = [
     "mean_gpu_power_w", "completed", "operational_co2_kg", "marginal_co2_kg", "embodied_co2_kg",
     "total_co2_kg", "cooling_energy_kwh", "hardware_cost_usd", "mean_pue",
 ]  # fmt: skip
+INTERVAL_SUMMARY_COLUMNS = [f"{c}_p{q}" for c in INTERVAL_COLUMNS for q in (10, 50, 90)]
 INFERENCE_COLUMNS = [
     "requests", "requests_completed", "ttft_p50_s", "ttft_p90_s", "ttft_p99_s", "tpot_p50_s",
     "tpot_p90_s", "tpot_p99_s", "e2e_p50_s", "e2e_p90_s", "e2e_p99_s", "requests_per_s",
@@ -133,7 +136,9 @@ def build_summary(
     jobs = {row["workload"]: row for row in records.jobs}
     rows = []
     pools = [o for o in (IDLE_OWNER, FAILED_OWNER) if o in records.owners]
-    ordered = [o for o in records.owners if o not in pools] + pools
+    if FAILED_OWNER in pools and energy_rows[FAILED_OWNER]["gpu_s"] == 0:
+        pools.remove(FAILED_OWNER)  # failures were possible but no node failed: no row
+    ordered = [o for o in records.owners if o not in (IDLE_OWNER, FAILED_OWNER)] + pools
     for owner in ordered:
         e = energy_rows[owner]
         job = jobs.get(owner)
@@ -190,8 +195,40 @@ def build_summary(
     )  # fmt: skip
     total["mean_pue"] = _ratio(total["facility_energy_kwh"], total["it_energy_kwh"])
     frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    _add_intervals(frame, resolved)
     _add_inference_columns(frame, records, jobs)
-    return frame[SUMMARY_COLUMNS + INFERENCE_COLUMNS]
+    return frame[SUMMARY_COLUMNS + INTERVAL_SUMMARY_COLUMNS + INFERENCE_COLUMNS]
+
+
+def _add_intervals(frame: pd.DataFrame, resolved: ResolvedScenario) -> None:
+    """P10/P50/P90 of each training workload's expected run (NaN elsewhere, and for an ideal run).
+
+    The simulated job (every term at its median, one draw of the failure process) times the
+    whole-run layer's samples relative to its median run, each with the residual spread of
+    published runs around the model (`realism/residual.py`): wall time and GPU-hours scale with
+    the time samples, facility energy and CO2 with the energy samples, cost with both (energy
+    cost with energy, hardware cost with time).
+    """
+    for col in INTERVAL_SUMMARY_COLUMNS:
+        frame[col] = np.nan
+    residual = load_residuals()["whole-run GPU-hours"]
+    rows = {name: i for i, name in enumerate(frame["workload"])}
+    for spec in resolved.jobs:
+        if spec.whole_run is None or spec.name not in rows or not frame.loc[rows[spec.name], "completed"]:
+            continue  # an ideal run, or a job the horizon cut short: no interval
+        seed = int(np.random.SeedSequence([resolved.scenario.seed, spec.index]).generate_state(1)[0])
+        time_f, energy_f = relative_samples(spec.whole_run, DEFAULT_SAMPLES, seed, residual)
+        row = frame.loc[rows[spec.name]]
+        samples = {
+            "wall_time_s": row["wall_time_s"] * time_f,
+            "gpu_hours": row["gpu_hours"] * time_f,
+            "facility_energy_kwh": row["facility_energy_kwh"] * energy_f,
+            "co2_kg": row["co2_kg"] * energy_f,
+            "cost_usd": row["energy_cost_usd"] * energy_f + row["hardware_cost_usd"] * time_f,
+        }
+        for col, values in samples.items():
+            for q, value in zip((10, 50, 90), quantiles(values)):
+                frame.loc[rows[spec.name], f"{col}_p{q}"] = value
 
 
 def _add_inference_columns(frame: pd.DataFrame, records: Records, jobs: dict[str, dict[str, Any]]) -> None:

@@ -15,6 +15,7 @@ def _profile(tmp_path, gpu="a100-80gb", **fitted):
 
 
 def test_profile_overrides_efficiency_and_power(tmp_path, scenario_dict):
+    scenario_dict["operations"] = "ideal"  # run time = the step alone; the stack stays in `base`
     base = sc.run(scenario_dict)
     scenario_dict["calibration"] = str(
         _profile(tmp_path, training_efficiency=0.2, idle_power_w=50.0, max_power_w=300.0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from simcompute.config.base import Duration, Strict, field_error
@@ -31,6 +33,14 @@ class Scenario(Strict):
     site: SiteConfig
     cluster: ClusterConfig
     calibration: str | None = None
+    realism: Literal["expected", "ideal"] = Field(
+        default="expected",
+        description="expected: the run a real stack and operations give; ideal: the achievable step alone",
+    )
+    operations: Literal["expected", "ideal"] = Field(
+        default="expected",
+        description="expected: sourced failures, restarts, checkpoints, stragglers, evaluation; ideal: none",
+    )
     failures: FailuresConfig | None = None
     scheduling: SchedulingConfig = SchedulingConfig()
     output: OutputConfig = OutputConfig()

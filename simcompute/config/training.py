@@ -55,6 +55,14 @@ class Parallelism(Strict):
         return self
 
 
+class BatchRamp(Strict):
+    """A linear batch-size ramp-up at the start of training (e.g. DeepSeek-V3: 3,072 to 15,360
+    sequences over the first 469B tokens)."""
+
+    tokens: Count = Field(gt=0, description="tokens over which the batch grows to global_batch_tokens")
+    start_global_batch_tokens: Count = Field(gt=0, description="global batch at the start, in tokens")
+
+
 def _fitting_dp(gpus: int, model_parallel: int, sequences: int) -> str:
     """`; e.g. tp*pp = N (dp = M)`: the smallest model-parallel size above the given one whose
     data-parallel degree divides the batch, or nothing if none does."""
@@ -85,6 +93,12 @@ class TrainingWorkload(Strict):
         default="flash",
         description="attention kernel: fused flash attention, or standard (s x s scores in HBM)",
     )
+    batch_ramp: BatchRamp | None = None
+    stack: str = Field(
+        default="unknown",
+        min_length=1,
+        description="software stack (megatron-core, nemo, deepspeed, pytorch-fsdp, llm-foundry, jax-maxtext, unknown)",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -112,6 +126,16 @@ class TrainingWorkload(Strict):
             raise field_error(
                 "global_batch_tokens",
                 f"{self.global_batch_tokens:g} is smaller than one sequence (seq_len = {self.seq_len})",
+            )
+        ramp = self.batch_ramp
+        if ramp is not None and ramp.start_global_batch_tokens >= self.global_batch_tokens:
+            raise field_error(
+                "batch_ramp.start_global_batch_tokens",
+                f"{ramp.start_global_batch_tokens:g} must be below global_batch_tokens ({self.global_batch_tokens:g})",
+            )
+        if ramp is not None and ramp.tokens > self.tokens:
+            raise field_error(
+                "batch_ramp.tokens", f"{ramp.tokens:g} is more than the run's tokens ({self.tokens:g})"
             )
         if p.auto:
             return self

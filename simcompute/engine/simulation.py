@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import gc
+import math
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import simpy
@@ -63,7 +65,7 @@ def simulate(resolved: ResolvedScenario) -> Records:
     env = simpy.Environment()
     records = Records()
     ledger = PowerLedger(records)
-    failures_cfg, sched_cfg = scenario.failures, scenario.scheduling
+    failures_cfg, sched_cfg = resolved.operations.failures, scenario.scheduling
     spec = resolved.cluster
     failed_power = None
     if failures_cfg is not None:
@@ -84,9 +86,16 @@ def simulate(resolved: ResolvedScenario) -> Records:
     jobs = []
     for seq, job_spec in enumerate(resolved.cluster_jobs):
         size = checkpoint_bytes(job_spec.model, sched_cfg.checkpoint_bytes_per_param)
-        write_s = write_time_s(size, sched_cfg.storage_bandwidth_gbps) if job_spec.checkpoint_every_s else 0.0
+        nodes = cluster.nodes_for(job_spec.gpus)
+        per_node = resolved.operations.checkpoint_gbps_per_node
+        bandwidth = per_node * nodes if per_node is not None else sched_cfg.storage_bandwidth_gbps
+        mtbf_s = model.job_mtbf_s(nodes) if model else float("inf")
+        if job_spec.checkpoint_every_s is None and resolved.operations.young_checkpoints:
+            young = young_daly_interval_s(write_time_s(size, bandwidth), mtbf_s)
+            if math.isfinite(young):  # the default operations checkpoint at Young's interval
+                job_spec = replace(job_spec, checkpoint_every_s=young)
+        write_s = write_time_s(size, bandwidth) if job_spec.checkpoint_every_s else 0.0
         plan = CheckpointPlan(job_spec.checkpoint_every_s, size, write_s, sched_cfg.checkpoint_async)
-        mtbf_s = model.job_mtbf_s(cluster.nodes_for(job_spec.gpus)) if model else float("inf")
         job = TrainingJob(
             env,
             job_spec,

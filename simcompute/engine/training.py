@@ -22,6 +22,7 @@ import simpy
 from simcompute.engine.checkpoint import CHECKPOINT_ACTIVITY, RESTART_ACTIVITY, CheckpointPlan
 from simcompute.engine.cluster import Cluster
 from simcompute.engine.ledger import PowerLedger
+from simcompute.realism.expected import STEP_TERMS, step_terms_s
 from simcompute.records import Records
 from simcompute.resolve import ClusterJobSpec
 
@@ -289,9 +290,27 @@ class TrainingJob:
 
     # -- results ----------------------------------------------------------------------------
 
+    def _breakdown(self, compute_kwh: float) -> dict[str, float]:
+        """Compute time and energy split into the whole-run layer's per-step terms (in proportion
+        to the simulated step's phases; compute runs at one power) and the work redone after
+        failures. With checkpoint and restart time they add up to `run_time_s`, and with their
+        energies to the job's IT energy."""
+        est = self.spec.estimate
+        shares = step_terms_s(est) if est is not None else {"achievable_compute": 1.0}
+        total = sum(shares.values())
+        useful_s = self.compute_s - self.lost_s
+        kwh_per_s = compute_kwh / self.compute_s if self.compute_s else 0.0
+        out = {"failures_lost_work_s": self.lost_s}
+        for term in STEP_TERMS:
+            t_s = useful_s * shares.get(term, 0.0) / total
+            out[f"{term}_s"] = t_s
+            out[f"{term}_energy_kwh"] = t_s * kwh_per_s
+        return out
+
     def row(self, end_s: float) -> dict[str, Any]:
         """One row of the `jobs` table."""
         spec, est = self.spec, self.spec.estimate
+        achievable = spec.achievable or est
         completed = self.end_s is not None
         started = self.start_s is not None
         until = self.end_s if completed else end_s
@@ -322,6 +341,8 @@ class TrainingJob:
             "tokens_per_s": est.tokens_per_s if est else None,
             "flops_per_token": est.flops_per_token if est else None,
             "mfu": est.mfu if est else math.nan,
+            "achievable_step_time_s": achievable.step_time_s if achievable else None,
+            "achievable_mfu": achievable.mfu if achievable else math.nan,
             "tp": est.layout.tp if est and est.layout else None,
             "pp": est.layout.pp if est and est.layout else None,
             "dp": est.layout.dp if est and est.layout else None,
@@ -338,6 +359,9 @@ class TrainingJob:
             "lost_work_energy_kwh": compute_j * self.lost_s / self.compute_s / J_PER_KWH
             if self.compute_s
             else 0.0,
+            **self._breakdown(compute_j / J_PER_KWH),
+            # after an interruption without free GPUs the job waits in the queue, holding none
+            "waiting_for_gpus_s": max(elapsed - self.held_s, 0.0),
             "compute_time_s": self.compute_s,
             "checkpoint_time_s": self.ckpt_s,
             "restart_time_s": self.restart_time_s,

@@ -96,6 +96,31 @@ def _layouts(jobs: pd.DataFrame) -> dict[str, str]:
     return {str(w): str(v) for w, v in zip(jobs["workload"], jobs["layout"]) if isinstance(v, str)}
 
 
+def _layers(row: pd.Series, jobs: pd.DataFrame) -> list[str]:
+    """The expected run's P50 [P10 - P90] and the achievable step beside it (training rows)."""
+    lines = []
+    p50 = row.get("gpu_hours_p50")
+    if p50 is not None and p50 == p50:
+
+        def span(col: str, fmt) -> str:
+            p50_, p10, p90 = (row[f"{col}_p{p}"] for p in (50, 10, 90))
+            return f"{fmt(p50_)} [{fmt(p10)} - {fmt(p90)}]"
+
+        lines.append(
+            f"  expected run, P50 [P10 - P90]: {span('gpu_hours', sig)} GPU-h; {span('wall_time_s', duration)}"
+        )
+        lines.append(
+            f"    {span('facility_energy_kwh', energy)}; {span('co2_kg', mass)} CO2; {span('cost_usd', usd)}"
+        )
+    if "achievable_mfu" in jobs and "workload" in jobs:
+        match = jobs.loc[jobs["workload"] == row["workload"], "achievable_mfu"]
+        if len(match) and match.iloc[0] == match.iloc[0] and abs(match.iloc[0] - row["mfu"]) > 1e-9:
+            lines.append(
+                f"  best case (the achievable step of a tuned stack, --best-case): MFU {match.iloc[0]:.1%}"
+            )
+    return lines
+
+
 def workload_lines(summary: pd.DataFrame, jobs: pd.DataFrame, gpu: str) -> list[str]:
     """One or more sentences per workload: the whole-run answer of training jobs, latencies,
     throughput and per-query figures of services."""
@@ -114,6 +139,7 @@ def workload_lines(summary: pd.DataFrame, jobs: pd.DataFrame, gpu: str) -> list[
             )
             if name in layouts:
                 lines.append(f"  layout: {layouts[name]}")
+            lines.extend(_layers(row, jobs))
         elif kind == "inference":
             lines.append(
                 f"{name}: {row['requests_completed']:,.0f} requests in {duration(row['wall_time_s'])} on "

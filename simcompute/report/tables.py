@@ -8,7 +8,8 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from simcompute.report.answer import Answer, sig
+from simcompute.realism.wholerun import INTERVAL_COLUMNS, JOB_COLUMNS
+from simcompute.report.answer import Answer, duration, energy, mass, sig, usd
 from simcompute.units import format_duration
 
 MAX_WIDTH = 120
@@ -161,3 +162,50 @@ def print_answer(ans: Answer, console: Console | None = None) -> None:
         console.print(line, markup=False, highlight=False)
     for note in ans.notes:
         console.print(f"note: {note}", style="yellow", markup=False, highlight=False)
+
+
+TERM_LABELS = {
+    "achievable_compute": "achievable compute",
+    "exposed_communication_bubble": "exposed communication + bubble",
+    "stack_inefficiency": "software stack",
+    "other_overheads": "stragglers, data, evaluation, ramp",
+    "failures_lost_work": "failures: lost work",
+    "checkpoints": "checkpoints",
+    "restarts": "restarts",
+    "waiting_for_gpus": "waiting for GPUs (none held)",
+}
+INTERVAL_LABELS = {  # label, human-unit formatter
+    "wall_time_s": ("wall time", duration),
+    "gpu_hours": ("GPU-h", sig),
+    "facility_energy_kwh": ("energy at the meter", energy),
+    "co2_kg": ("CO2", mass),
+    "cost_usd": ("cost", usd),
+}
+
+
+def waterfall_table(job: pd.Series, summary_row: pd.Series | None = None) -> Table:
+    """Where one training job's wall time and IT energy went (the terms add up to both), with
+    the expected run's P10/P50/P90 under it when the summary row has them."""
+    table = Table(title=f"{job['workload']}: where the time and energy go")
+    for label in ("term", "time", "% time", "IT energy", "% energy"):
+        table.add_column(label, justify="left" if label == "term" else "right")
+    times = {t: float(job.get(c[0], 0.0) or 0.0) for t, c in JOB_COLUMNS.items()}
+    energies = {t: float(job.get(c[1], 0.0) or 0.0) if c[1] else 0.0 for t, c in JOB_COLUMNS.items()}
+    total_s, total_kwh = sum(times.values()), sum(energies.values())
+    for term, label in TERM_LABELS.items():
+        table.add_row(
+            label,
+            duration(times[term]),
+            f"{times[term] / total_s:.1%}" if total_s else "-",
+            energy(energies[term]),
+            f"{energies[term] / total_kwh:.1%}" if total_kwh else "-",
+        )
+    table.add_row("total (wall time)", duration(total_s), "100%", energy(total_kwh), "100%")
+    if summary_row is not None and not _is_missing(summary_row.get("wall_time_s_p50")):
+        parts = []
+        for col in INTERVAL_COLUMNS:
+            label, fmt = INTERVAL_LABELS[col]
+            p10, p50, p90 = (summary_row.get(f"{col}_p{q}") for q in (10, 50, 90))
+            parts.append(f"{label} {fmt(p50)} [{fmt(p10)} - {fmt(p90)}]")
+        table.caption = "expected run P50 [P10 - P90]: " + "; ".join(parts)
+    return table

@@ -7,7 +7,7 @@ YAML path of the offending field. One module per scenario section.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from simcompute.catalog import Catalog, load_catalog
 from simcompute.config import InferenceWorkload, Scenario
@@ -18,6 +18,7 @@ from simcompute.resolve.inference import InferenceServiceSpec, resolve_inference
 from simcompute.resolve.jobs import ClusterJobSpec, from_training, resolve_trace_jobs
 from simcompute.resolve.site import SiteSpec, resolve_site
 from simcompute.resolve.training import TrainingJobSpec, resolve_training
+from simcompute.resolve.wholerun import EngineOperations, engine_operations
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class ResolvedScenario:
     calibration: CalibrationProfile | None
     trace_jobs: tuple[ClusterJobSpec, ...] = ()
     services: tuple[InferenceServiceSpec, ...] = ()
+    operations: EngineOperations = field(default_factory=lambda: EngineOperations(None))
 
     @property
     def cluster_jobs(self) -> tuple[ClusterJobSpec, ...]:
@@ -62,12 +64,13 @@ def resolve(
         if isinstance(workload, InferenceWorkload):
             services.append(resolve_inference(i, workload, cluster, catalog))
             continue
-        jobs.append(resolve_training(i, workload, cluster, catalog))
+        jobs.append(resolve_training(i, workload, cluster, catalog, scenario))
     _check_reservations(cluster, jobs, services)
+    trace_jobs = resolve_trace_jobs(scenario, cluster, catalog)
     return ResolvedScenario(
         scenario=scenario, cluster=cluster, site=site, jobs=tuple(jobs), calibration=profile,
-        trace_jobs=resolve_trace_jobs(scenario, cluster, catalog),
-        services=tuple(services),
+        trace_jobs=trace_jobs, services=tuple(services),
+        operations=engine_operations(scenario, cluster, has_training=bool(jobs or trace_jobs)),
     )  # fmt: skip
 
 

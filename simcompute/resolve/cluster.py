@@ -13,6 +13,7 @@ from simcompute.power import GpuPowerModel, SlotPowerModel
 from simcompute.power.cost import CloudCost, OwnedCost
 from simcompute.power.embodied import Embodied, load_embodied_table
 from simcompute.profile import CalibrationProfile
+from simcompute.realism.nodepower import host_max_w
 from simcompute.resolve.common import lookup
 
 
@@ -114,7 +115,10 @@ def resolve_cluster(scenario: Scenario, catalog: Catalog, profile: CalibrationPr
     slot = SlotPowerModel(
         gpu=uncapped.power,
         host_idle_w=node.host_power_idle_w / gpn,
-        host_max_w=node.host_power_max_w / gpn,
+        host_max_w=host_max_w(
+            node, uncapped.power.power_w(uncapped.power.compute_activity), uncapped.power.compute_activity
+        )
+        / gpn,
         network_w=network_w,
         rated_w=node.rated_power_w / gpn,
         measured_busy_w=cfg.measured_power_per_gpu_w,

@@ -40,6 +40,8 @@ class ClusterJobSpec:
     estimate: TrainingEstimate | None = None
     n_steps: int | None = None
     tokens: float | None = None
+    achievable: TrainingEstimate | None = None
+    """The step model's own step (`estimate` is the expected step when the run is expected)."""
 
 
 def from_training(spec: TrainingJobSpec) -> ClusterJobSpec:
@@ -57,6 +59,7 @@ def from_training(spec: TrainingJobSpec) -> ClusterJobSpec:
         estimate=est,
         n_steps=spec.n_steps,
         tokens=float(cfg.tokens),
+        achievable=spec.achievable,
     )
 
 
@@ -102,7 +105,7 @@ def _trace_job(
             global_batch_tokens=trace.global_batch_tokens, seq_len=trace.seq_len,
         )  # fmt: skip
         try:
-            spec = resolve_training(0, cfg, cluster, catalog)
+            spec = resolve_training(0, cfg, cluster, catalog, scenario)
         except ConfigError as exc:
             raise ConfigError(where, exc.message, trace.path) from None
         cache[key] = spec

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from simcompute.catalog import Accelerator, Catalog, CatalogError, Fabric, Generation, ModelSpec, Node
-from simcompute.config import TrainingWorkload
+from simcompute.config import Scenario, TrainingWorkload
 from simcompute.errors import ConfigError
 from simcompute.perf import TrainingEstimate, estimate_training
 from simcompute.perf.gpu import SimulatedGpu
@@ -13,18 +13,28 @@ from simcompute.perf.layout import Layout, layout_problems
 from simcompute.perf.search import Candidate, best_layout, search_layouts
 from simcompute.perf.training import TrainingSystem
 from simcompute.profile import CalibrationProfile
+from simcompute.realism.wholerun import RunShape
 from simcompute.resolve.cluster import ClusterSpec, simulated_gpu
 from simcompute.resolve.common import resolve_model
+from simcompute.resolve.wholerun import expected_training
 
 
 @dataclass(frozen=True)
 class TrainingJobSpec:
-    """A training workload with its model, layout and performance estimate."""
+    """A training workload with its model, layout and performance estimates.
+
+    `estimate` is the step the engine simulates: the expected step (the achievable step plus
+    the stack's and the per-step operations' phases) unless the scenario asks for `realism:
+    ideal`; `achievable` is the step model's own; `whole_run` the run's shape for the
+    P10/P50/P90 of the whole-run layer (None for an ideal run).
+    """
 
     index: int
     config: TrainingWorkload
     model: ModelSpec
     estimate: TrainingEstimate
+    achievable: TrainingEstimate | None = None
+    whole_run: RunShape | None = None
 
     @property
     def name(self) -> str:
@@ -111,7 +121,10 @@ def resolve_training(
     cfg: TrainingWorkload,
     cluster: ClusterSpec,
     catalog: Catalog,
+    scenario: Scenario | None = None,
 ) -> TrainingJobSpec:
+    """Workload `index` resolved; with `scenario`, its expected run (its `realism`), else the
+    achievable step alone."""
     path = f"workloads[{index}]"
     model = resolve_model(f"{path}.model", cfg.model, catalog)
     if cfg.gpus > cluster.total_gpus:
@@ -157,7 +170,10 @@ def resolve_training(
     if estimate.memory.total_bytes > system.accelerator.memory_bytes:
         best = best_layout(search_layouts(**search))
         raise _memory_error(path, estimate, system, best.layout if best else None)
-    return TrainingJobSpec(index=index, config=cfg, model=model, estimate=estimate)
+    if scenario is None:
+        return TrainingJobSpec(index=index, config=cfg, model=model, estimate=estimate, achievable=estimate)
+    expected, shape = expected_training(path, cfg, cluster, model, estimate, scenario)
+    return TrainingJobSpec(index, cfg, model, expected, achievable=estimate, whole_run=shape)
 
 
 def plan_layouts(

@@ -83,3 +83,18 @@ def test_inline_model_errors_name_the_real_problem(scenario_dict):
     scenario_dict["workloads"][0]["model"] = {"layers": 2, "hiden": 96, "heads": 4, "vocab": 10}
     with pytest.raises(ConfigError, match=r"unknown key 'hiden'; did you mean 'hidden'\?"):
         load_scenario(scenario_dict)
+
+
+def test_whole_run_fields_and_their_errors():
+    import yaml
+
+    raw = yaml.safe_load((SCENARIOS / "quickstart.yaml").read_text())
+    s = load_scenario(raw)
+    assert s.realism == "expected" and s.operations == "expected" and s.workloads[0].stack == "unknown"
+    raw["realism"] = "best"
+    with pytest.raises(ConfigError, match="realism"):
+        load_scenario(raw)
+    raw["realism"] = "ideal"
+    raw["workloads"][0]["batch_ramp"] = {"tokens": "1B", "start_global_batch_tokens": "8M"}
+    with pytest.raises(ConfigError, match=r"workloads\[0\]\.batch_ramp\.start_global_batch_tokens"):
+        load_scenario(raw)

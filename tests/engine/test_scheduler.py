@@ -18,6 +18,7 @@ def run_trace(scenario_dict, tmp_path, text, **scheduling):
     path.write_text(text)
     scenario_dict["workloads"] = []
     scenario_dict["scheduling"] = dict(scheduling, jobs=str(path))
+    scenario_dict["realism"] = "ideal"  # the scheduler's mechanics, without default failures
     return sc.run(scenario_dict)
 
 

@@ -55,6 +55,7 @@ def test_horizon_cuts_the_run(scenario_dict):
 
 
 def test_checkpoints_are_events(scenario_dict):
+    scenario_dict["realism"] = "ideal"  # checkpoint mechanics alone: no default failures
     scenario_dict["workloads"][0]["checkpoint_every"] = "5m"
     result = sc.run(scenario_dict)
     wall = result.summary.iloc[0]["wall_time_s"]
@@ -64,6 +65,7 @@ def test_checkpoints_are_events(scenario_dict):
 
 
 def test_failures_lose_work_since_checkpoint_and_delay_finish(scenario_dict):
+    scenario_dict["realism"] = "ideal"  # the base run has no default failures
     scenario_dict["workloads"][0]["checkpoint_every"] = "10m"
     base = sc.run(scenario_dict).jobs.iloc[0]
     scenario_dict["failures"] = {"gpu_mtbf_h": 20, "restart_overhead": "5m"}  # ~0.4 failures per hour

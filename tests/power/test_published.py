@@ -34,6 +34,7 @@ def test_gpt3_patterson_2021(tmp_path):
     efficiency = training_flops_per_token(model, seq) * tokens / (10_000 * 125e12 * 14.8 * 86400)
     scenario = {
         "name": "gpt3-patterson",
+        "operations": "ideal",  # the MFU comes from the published duration, operations included
         "site": {"region": "us-average", "pue": 1.10, "carbon_intensity_g_per_kwh": 429},
         "cluster": {"node": "dgx-v100", "nodes": 1250, "measured_power_per_gpu_w": 330},
         "workloads": [{"kind": "training", "name": "gpt-3", "model": "gpt-3-175b", "tokens": tokens,
@@ -62,6 +63,7 @@ def test_bloom_luccioni_2022(tmp_path):
     efficiency = training_flops_per_token(model, seq) * tokens / (gpu_hours * 3600 * 312e12)
     scenario = {
         "name": "bloom-luccioni",
+        "operations": "ideal",  # the MFU comes from the published GPU-hours, operations included
         "site": {"region": "france", "pue": 1.0, "carbon_intensity_g_per_kwh": 57},
         "cluster": {"node": "dgx-a100-80gb", "nodes": 52, "measured_power_per_gpu_w": 400},
         "workloads": [{"kind": "training", "name": "bloom", "model": "bloom-176b", "tokens": tokens,

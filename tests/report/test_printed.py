@@ -33,7 +33,12 @@ def test_serving_prints_latencies_and_per_query(bundled_runs):
 
 def test_training_prints_the_whole_run_and_cost_split(bundled_runs):
     printed = bundled_runs["quickstart"].printed.split("per workload")[0]
-    assert re.search(r"20\.0B tokens on 64 x a100-80gb in 1\d\.\d h, MFU \d\d\.\d%", printed)
+    assert re.search(r"20\.0B tokens on 64 x a100-80gb in \d\d\.\d h, MFU \d\d\.\d%", printed)
+    # the expected run's interval and the achievable step beside it
+    assert re.search(r"expected run, P50 \[P10 - P90\]: [\d,]+ \[[\d,]+ - [\d,]+\] GPU-h", printed)
+    assert re.search(
+        r"best case \(the achievable step of a tuned stack, --best-case\): MFU \d\d\.\d%", printed
+    )
     assert "layout: tp=" in printed  # quickstart gives no parallelism: the search picked this one
     assert re.search(r"cost \$[\d,]+ = \$[\d,]+ hardware \+ \$[\d,]+ electricity", printed)
     assert "electricity only" not in printed

@@ -1,0 +1,1 @@
+"""Whole-run layer: what a training run really costs beyond the achievable step."""

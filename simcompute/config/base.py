@@ -7,7 +7,37 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
+from simcompute.errors import show
 from simcompute.units import parse_count, parse_duration
+
+# Physical ranges of scenario numbers. Each is far beyond any real system, so it only refuses
+# input that is a mistake (a unit typo, an extra digit) or that no simulation could finish.
+MAX_DURATION_S = 100 * 365 * 86400.0
+"""100 years: horizons, submit times, durations, checkpoint intervals, repair times."""
+MAX_GPUS = 10_000_000
+"""GPUs of one job or cluster (the largest clusters of 2025 have ~200,000)."""
+MAX_NODES = 1_000_000
+MAX_TOKENS = 1e16
+"""Training tokens (the largest published runs use 1.5e13)."""
+MAX_BATCH_TOKENS = 1e12
+MAX_SEQ_LEN_TOKENS = 100_000_000
+MAX_POWER_W = 10_000.0
+"""Power of one GPU (or per busy GPU, with host and network): B200 is 1,000 W."""
+MAX_PRICE_USD_PER_KWH = 10.0
+MAX_GPU_HOUR_USD = 1_000.0
+MAX_CARBON_G_PER_KWH = 2_000.0
+"""Lignite is about 1,100 g/kWh; nothing on a grid is above 2,000."""
+MAX_WATER_L_PER_KWH = 1_000.0
+MAX_RATE_PER_S = 1e7
+"""Requests per second of one service."""
+MAX_REQUEST_TOKENS = 100_000_000
+"""Prompt or output tokens of one request."""
+MAX_PARALLEL_DEGREE = 1_000_000
+MAX_LIFETIME_YEARS = 50.0
+MAX_USD = 1e12
+MAX_PRIORITY = 1_000_000_000
+MAX_SEED = 2**63 - 1
+MAX_NAME_CHARS = 200
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 """Seconds; accepts numbers or strings such as `90s`, `6h`, `30d`."""
@@ -18,7 +48,7 @@ Count = Annotated[float, BeforeValidator(parse_count)]
 
 def did_you_mean(word: str, choices: list[str]) -> str:
     """` (did you mean 'x'?)` for the closest choice, or the list of valid choices."""
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word[:100], choices, n=1, cutoff=0.6)
     if close:
         return f"; did you mean '{close[0]}'?"
     return f"; valid keys: {', '.join(sorted(choices))}"
@@ -27,7 +57,7 @@ def did_you_mean(word: str, choices: list[str]) -> str:
 class Strict(BaseModel):
     """Frozen model that rejects unknown keys with a did-you-mean hint."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -37,7 +67,7 @@ class Strict(BaseModel):
             known |= {f.alias for f in cls.model_fields.values() if f.alias}
             for key in data:
                 if key not in known:
-                    raise ValueError(f"unknown key '{key}'{did_you_mean(str(key), sorted(known))}")
+                    raise ValueError(f"unknown key {show(key)}{did_you_mean(str(key), sorted(known))}")
         return data
 
 

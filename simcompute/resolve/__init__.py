@@ -44,7 +44,15 @@ def resolve(
     """Resolve names, overrides and calibration; compute each workload's performance.
 
     `calibration` (a profile path) takes precedence over the scenario's `calibration:`.
+    Errors name the scenario file.
     """
+    try:
+        return _resolve(scenario, catalog, calibration)
+    except ConfigError as exc:
+        raise exc.with_source(scenario.source) from None
+
+
+def _resolve(scenario: Scenario, catalog: Catalog | None, calibration: str | None) -> ResolvedScenario:
     catalog = catalog or load_catalog()
     profile_path = calibration or scenario.calibration
     profile = load_profile(profile_path) if profile_path else None

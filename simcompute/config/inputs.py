@@ -113,8 +113,9 @@ def _short_path(path: Path) -> str:
 
 def load_yaml_text(text: str, source: str | None = None, what: str = "file") -> Any:
     """Parse YAML with the safe loader inside the limits above; errors name `source`."""
-    loader = _BoundedLoader(text)
+    loader = None
     try:
+        loader = _BoundedLoader(text)  # its reader refuses control characters at once
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except _LimitError as exc:
@@ -136,7 +137,8 @@ def load_yaml_text(text: str, source: str | None = None, what: str = "file") -> 
             "", f"not valid YAML: a value cannot be read ({type(exc).__name__}: {exc})", source
         ) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     check_structure(data, source, what)
     return data
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from simcompute.catalog import Catalog, load_catalog
 from simcompute.config import InferenceWorkload, Scenario
 from simcompute.errors import ConfigError
+from simcompute.limits import check_work
 from simcompute.profile import CalibrationProfile, load_profile
 from simcompute.resolve.cluster import ClusterSpec, resolve_cluster
 from simcompute.resolve.inference import InferenceServiceSpec, resolve_inference
@@ -72,11 +73,13 @@ def _resolve(scenario: Scenario, catalog: Catalog | None, calibration: str | Non
             continue
         jobs.append(resolve_training(i, workload, cluster, catalog, profile))
     _check_reservations(cluster, jobs, services)
-    return ResolvedScenario(
+    resolved = ResolvedScenario(
         scenario=scenario, cluster=cluster, site=site, jobs=tuple(jobs), calibration=profile,
         trace_jobs=resolve_trace_jobs(scenario, cluster, catalog, profile),
         services=tuple(services),
     )  # fmt: skip
+    check_work(resolved)
+    return resolved
 
 
 def _check_reservations(

@@ -24,8 +24,8 @@ from simcompute.errors import ConfigError, show
 
 MAX_YAML_BYTES = 1_048_576
 """1 MiB: the bundled scenarios are 1-3 kB, a calibration profile with its points ~20 kB."""
-MAX_TABLE_BYTES = 1 << 30
-"""1 GiB: a trace of tens of millions of rows; larger ones are refused, not read for minutes."""
+MAX_TABLE_BYTES = 256 << 20
+"""256 MiB: a trace of about 5 million rows (`limits.MAX_TRACE_ROWS`); larger ones are refused."""
 MAX_DEPTH = 32
 """Nesting levels of mappings and lists; a scenario uses 5."""
 MAX_NODES = 100_000
@@ -94,13 +94,14 @@ def check_file(path: str | Path, what: str, field: str = "", source: str | None 
     file = Path(path)
     shown = _short_path(file)
     try:
-        if not file.exists():
-            raise ConfigError(field, f"{what} not found: {shown}", source)
-        if not file.is_file():
-            raise ConfigError(field, f"{what} {shown} is not a regular file", source)
-        size = file.stat().st_size
+        exists, regular = file.exists(), file.is_file()
+        size = file.stat().st_size if regular else 0
     except (OSError, ValueError) as exc:  # a NUL in the name, a too long name, no permission
         raise ConfigError(field, f"{what} {shown} cannot be read ({type(exc).__name__})", source) from None
+    if not exists:
+        raise ConfigError(field, f"{what} not found: {shown}", source)
+    if not regular:
+        raise ConfigError(field, f"{what} {shown} is not a regular file", source)
     if size > max_bytes:
         raise ConfigError(field, f"{what} {shown} is {size:,} bytes; at most {max_bytes:,} are read", source)
     return file

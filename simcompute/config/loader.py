@@ -14,7 +14,13 @@ from pydantic import ValidationError
 from simcompute.config.base import FIELD_MARK, did_you_mean
 from simcompute.config.distributions import nominal
 from simcompute.config.inference import ARRIVAL_KINDS, LENGTH_KINDS
-from simcompute.config.inputs import check_structure, read_yaml_file
+from simcompute.config.inputs import (
+    MAX_TABLE_BYTES,
+    MAX_YAML_BYTES,
+    check_file,
+    check_structure,
+    read_yaml_file,
+)
 from simcompute.config.scenario import Scenario
 from simcompute.config.workloads import WORKLOAD_KINDS
 from simcompute.errors import ConfigError, one_line, show
@@ -173,6 +179,31 @@ def _resolve_file(node: Any, keys: tuple[str, ...], base_dir: Path) -> Any:
     return node
 
 
+def _named_files(node: Any, keys: tuple[str, ...], path: str = "") -> list[tuple[str, str]]:
+    """(YAML path, value) of every string at `keys` (`*` for each list item)."""
+    if not keys:
+        return [(path, node)] if isinstance(node, str) else []
+    head, rest = keys[0], keys[1:]
+    if head == "*" and isinstance(node, list):
+        return [f for i, item in enumerate(node) for f in _named_files(item, rest, f"{path}[{i}]")]
+    if isinstance(node, Mapping) and head in node:
+        return _named_files(node[head], rest, _join(path, head))
+    return []
+
+
+def _check_named_files(data: Mapping[str, Any], source: str | None) -> None:
+    """A named file that exists must be a regular file of bounded size (no folder, no /dev/zero).
+
+    A name that is not on disk is left alone here: it may be a bundled profile, and the
+    stage that reads it says when it is missing.
+    """
+    for keys in _FILE_FIELDS:
+        for field, value in _named_files(data, keys):
+            if value and _exists(Path(value)):
+                max_bytes = MAX_YAML_BYTES if field == "calibration" else MAX_TABLE_BYTES
+                check_file(value, "file", field, source, max_bytes=max_bytes)
+
+
 def _exists(path: Path) -> bool:
     try:
         return path.exists()
@@ -196,6 +227,7 @@ def scenario_from_dict(data: Any, base_dir: Path | None = None, source: str | No
     if base_dir is not None:
         for keys in _FILE_FIELDS:
             data = _resolve_file(data, keys, base_dir)
+    _check_named_files(data, source)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:

@@ -76,7 +76,7 @@ class TrainingWorkload(Strict):
     kind: Literal["training"]
     name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
     model: str | ModelSpec
-    tokens: Count = Field(gt=0, le=MAX_TOKENS)
+    tokens: Count = Field(ge=1, le=MAX_TOKENS)
     gpus: int = Field(gt=0, le=MAX_GPUS)
     global_batch_tokens: Count = Field(gt=0, le=MAX_BATCH_TOKENS)
     seq_len: int = Field(default=2048, gt=0, le=MAX_SEQ_LEN_TOKENS)

@@ -160,6 +160,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     failed = int((rows["status"] != "ok").sum()) if len(rows) else 0
     if not args.quiet:
         print(f"{len(rows)} runs ({failed} failed) written to {out}/sweep.parquet and sweep.csv")
+    if len(rows) and failed == len(rows):
+        print(
+            f"simcompute: error: every run of the sweep failed; see the error column in {out}/sweep.csv",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -337,6 +337,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
+        from simcompute.config.inputs import check_options
+
+        check_options(args)
         return func(args)
     except SimcomputeError as exc:
         print(f"simcompute: error: {exc}", file=sys.stderr)

@@ -161,3 +161,49 @@ def read_yaml_file(path: str | Path, what: str = "file", field: str = "", source
     if not text.strip():
         raise ConfigError("", f"the {what} is empty", str(file))
     return load_yaml_text(text, str(file), what)
+
+
+# Command-line options: (attribute, flag, lowest, highest).
+_INT_OPTIONS = (
+    ("samples", "--samples", 1, 100_000),
+    ("jobs", "--jobs", 1, 4_096),
+    ("top", "--top", 1, 100_000),
+    ("max_replicas", "--max-replicas", 1, 1_000_000),
+)
+MAX_CANDIDATES = 10_000
+"""Candidate starts of `carbon-window` (window / step) and power caps of `pareto`: each is a run."""
+
+
+def check_options(args: Any) -> None:
+    """Refuse command-line values out of range before any work (counts, durations, power caps)."""
+    from simcompute.config.base import MAX_POWER_W
+    from simcompute.units import parse_duration
+
+    for name, flag, low, high in _INT_OPTIONS:
+        value = getattr(args, name, None)
+        if value is not None and not low <= value <= high:
+            raise ConfigError(flag, f"must be from {low:,} to {high:,} (got {value:,})")
+    if getattr(args, "window", None) is not None and getattr(args, "step", None) is not None:
+        try:
+            window_s, step_s = parse_duration(args.window), parse_duration(args.step)
+        except ValueError as exc:
+            raise ConfigError("--window/--step", str(exc)) from None
+        if step_s <= 0:
+            raise ConfigError("--step", "must be > 0")
+        if window_s / step_s > MAX_CANDIDATES:
+            raise ConfigError(
+                "--step", f"{window_s / step_s:.3g} candidate starts; at most {MAX_CANDIDATES:,}"
+            )
+    if getattr(args, "caps", None) is not None:
+        caps = [c.strip() for c in str(args.caps).split(",")]
+        if len(caps) > MAX_CANDIDATES:
+            raise ConfigError("--caps", f"{len(caps):,} caps; at most {MAX_CANDIDATES:,}")
+        for cap in caps:
+            try:
+                watts = float(cap)
+            except ValueError:
+                raise ConfigError("--caps", f"must be comma-separated watts (got {show(cap)})") from None
+            if not 0 < watts <= MAX_POWER_W:
+                raise ConfigError(
+                    "--caps", f"each cap must be > 0 and <= {MAX_POWER_W:g} W (got {show(cap)})"
+                )

@@ -145,7 +145,7 @@ def load_yaml_text(text: str, source: str | None = None, what: str = "file") -> 
 
 
 def read_yaml_file(path: str | Path, what: str = "file", field: str = "", source: str | None = None) -> Any:
-    """A bounded YAML file (see the limits above) as plain data.
+    """A bounded YAML file (see the limits above) as plain data; None when it is empty.
 
     Errors name the file itself; `field`/`source` name where it was referred to from, if anywhere.
     """
@@ -158,9 +158,7 @@ def read_yaml_file(path: str | Path, what: str = "file", field: str = "", source
         raise ConfigError(
             field, f"{what} {file} cannot be read ({exc.strerror or type(exc).__name__})", source
         ) from None
-    if not text.strip():
-        raise ConfigError("", f"the {what} is empty", str(file))
-    return load_yaml_text(text, str(file), what)
+    return load_yaml_text(text, str(file), what) if text.strip() else None
 
 
 # Command-line options: (attribute, flag, lowest, highest).

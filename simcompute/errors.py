@@ -46,8 +46,13 @@ class ConfigError(SimcomputeError, ValueError):
         self.path = path
         self.message = message
         self.source = source
+        body = f"{path}: {message}" if path else message
         where = f"{source}: " if source else ""
-        super().__init__(f"{where}{path}: {message}" if path else f"{where}{message}")
+        if source and len(where) + len(body) > MAX_MESSAGE_CHARS and len(source) > 40:
+            where = (
+                f".../{source.replace(chr(92), '/').rsplit('/', 1)[-1]}: "  # keep the message, not the folder
+            )
+        super().__init__(f"{where}{body}")
 
     def with_source(self, source: str | None) -> ConfigError:
         """The same error naming `source`, unless it already names a file."""

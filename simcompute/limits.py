@@ -12,6 +12,7 @@ The limits and the rates behind the time estimates are measured on one core
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from simcompute.errors import ConfigError
@@ -37,14 +38,20 @@ DEFAULT_OUTPUT_TOKENS = 256
 
 def human_time(seconds: float) -> str:
     """`~3 minutes`, `~10 years`: the order of magnitude of a compute time."""
+    if not math.isfinite(seconds) or seconds > 1e12 * 365 * 86400.0:
+        return "forever"
     for unit, size in (("years", 365 * 86400.0), ("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0)):
         if seconds >= 2 * size:
-            return f"~{seconds / size:.2g} {unit}"
+            return f"~{short_number(seconds / size)} {unit}"
     return f"~{seconds:.2g} s"
 
 
 def short_number(x: float) -> str:
     """`1.4e7`, `5e6`, `320`: a count in two significant digits."""
+    if not math.isfinite(x) or x > 1e300:
+        return "unbounded"
+    if x < 10_000:
+        return f"{x:,.0f}" if x >= 10 else f"{x:.2g}"
     return f"{x:.2g}".replace("e+0", "e").replace("e+", "e")
 
 
@@ -78,20 +85,52 @@ def _mean_output_tokens(spec) -> float:
             "lognormal": lambda: spec.mean}.get(spec.kind, lambda: 1.0)()  # fmt: skip
 
 
+def failure_rates_per_s(resolved: ResolvedScenario, gpus: int | None = None) -> float:
+    """Failures per second that hit `gpus` GPUs (packed on whole nodes), or the whole cluster."""
+    failures, cluster = resolved.scenario.failures, resolved.cluster
+    if failures is None:
+        return 0.0
+    gpn = cluster.node.gpus_per_node
+    gpus = cluster.total_gpus if gpus is None else gpus
+    nodes = -(-gpus // gpn)
+    per_h = gpus / failures.gpu_mtbf_h if failures.gpu_mtbf_h else 0.0
+    per_h += nodes / failures.node_mtbf_h if failures.node_mtbf_h else 0.0
+    if failures.correlated is not None:
+        per_h += -(-nodes // failures.correlated.nodes) / failures.correlated.mtbf_h
+    return per_h / 3600.0
+
+
+def time_to_finish_s(resolved: ResolvedScenario, job) -> float:
+    """Expected time a job holds its GPUs when failures restart it from its last checkpoint.
+
+    Each checkpoint interval of `c` seconds of work, at failure rate `lam` with restart
+    overhead `r`, takes `(1/lam + r) * (exp(lam * c) - 1)` on average (the classic
+    checkpoint-restart result); without checkpoints `c` is the whole job. This grows
+    exponentially, which is how a too high failure rate makes a run that never ends.
+    """
+    lam = failure_rates_per_s(resolved, job.gpus)
+    if lam <= 0:
+        return job.work_s
+    segment = min(job.checkpoint_every_s or job.work_s, job.work_s) or job.work_s
+    if segment <= 0:
+        return 0.0
+    restart_s = resolved.scenario.failures.restart_overhead
+    growth = math.expm1(min(lam * segment, 700.0))
+    return job.work_s / segment * (1.0 / lam + restart_s) * growth
+
+
 def simulated_time_s(resolved: ResolvedScenario) -> float:
-    """A lower bound of the simulated time: the horizon, or the longest job or service if none."""
-    horizon = resolved.scenario.horizon
-    if horizon is not None:
-        return horizon
+    """An estimate of the simulated time: until the last job or service ends, at most the horizon."""
     jobs = resolved.cluster_jobs
     total_gpus = max(resolved.cluster.total_gpus, 1)
-    end = max((j.submit_s + j.work_s for j in jobs), default=0.0)
-    end = max(end, sum(j.work_s * j.gpus for j in jobs) / total_gpus)
+    end = max((j.submit_s + time_to_finish_s(resolved, j) for j in jobs), default=0.0)
+    end = max(end, sum(time_to_finish_s(resolved, j) * j.gpus for j in jobs) / total_gpus)
     for service in resolved.services:
         cfg = service.config
         if cfg.duration is not None:
             end = max(end, cfg.duration)
-    return end
+    horizon = resolved.scenario.horizon
+    return min(end, horizon) if horizon is not None else end
 
 
 def check_work(resolved: ResolvedScenario) -> None:
@@ -122,20 +161,11 @@ def check_work(resolved: ResolvedScenario) -> None:
                 )
                 raise _refuse(path, "checkpoints", events, EVENTS_PER_S, MAX_EVENTS,
                               "checkpoint less often")  # fmt: skip
-    failures = resolved.scenario.failures
-    if failures is not None:
-        cluster = resolved.cluster
-        per_h = 0.0
-        if failures.gpu_mtbf_h:
-            per_h += cluster.total_gpus / failures.gpu_mtbf_h
-        if failures.node_mtbf_h:
-            per_h += cluster.nodes / failures.node_mtbf_h
-        if failures.correlated is not None:
-            per_h += -(-cluster.nodes // failures.correlated.nodes) / failures.correlated.mtbf_h
-        events += 2 * per_h * sim_s / 3600.0  # a failure and a repair each
+    if resolved.scenario.failures is not None:
+        events += 2 * failure_rates_per_s(resolved) * sim_s  # a failure and a repair each
         if events > MAX_EVENTS:
             raise _refuse("failures", "failure and repair events", events, EVENTS_PER_S, MAX_EVENTS,
-                          "raise the MTBFs or set a shorter horizon")  # fmt: skip
+                          "raise the MTBFs, checkpoint more often, or set a horizon")  # fmt: skip
     interval = resolved.scenario.output.timeseries_interval
     if interval is not None and sim_s / interval > MAX_TIMESERIES_ROWS:
         raise ConfigError(

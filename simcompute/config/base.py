@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from simcompute.errors import show
 from simcompute.units import parse_count, parse_duration
@@ -39,6 +39,16 @@ MAX_PRIORITY = 1_000_000_000
 MAX_SEED = 2**63 - 1
 MAX_NAME_CHARS = 200
 
+
+def _printable(text: str) -> str:
+    if not text.isprintable():
+        raise ValueError(f"must be printable text without control characters (got {show(text)})")
+    return text
+
+
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS), AfterValidator(_printable)]
+"""A workload name: it labels rows of every output table, so it is one printable line."""
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 """Seconds; accepts numbers or strings such as `90s`, `6h`, `30d`."""
 
@@ -68,7 +78,19 @@ class Strict(BaseModel):
             for key in data:
                 if key not in known:
                     raise ValueError(f"unknown key {show(key)}{did_you_mean(str(key), sorted(known))}")
+            for name, info in cls.model_fields.items():
+                value = data.get(name)
+                if isinstance(value, bool) and _numeric(info.annotation):
+                    raise field_error(name, f"must be a number, not {str(value).lower()}")
         return data
+
+
+def _numeric(annotation: Any) -> bool:
+    """Whether a field takes numbers and not booleans (pydantic would read true as 1)."""
+    if annotation in (int, float):
+        return True
+    args = get_args(annotation)
+    return bool(args) and bool not in args and any(a in (int, float) for a in args)
 
 
 FIELD_MARK = "@"

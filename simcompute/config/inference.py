@@ -14,11 +14,11 @@ from simcompute.catalog import ModelSpec
 from simcompute.config.base import (
     MAX_DURATION_S,
     MAX_GPUS,
-    MAX_NAME_CHARS,
     MAX_RATE_PER_S,
     MAX_REQUEST_TOKENS,
     Count,
     Duration,
+    Name,
     Strict,
     field_error,
 )
@@ -151,7 +151,7 @@ class InferenceWorkload(Strict):
     """
 
     kind: Literal["inference"]
-    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    name: Name
     model: str | ModelSpec
     replicas: int = Field(default=1, gt=0, le=MAX_GPUS)
     gpus_per_replica: int = Field(

@@ -47,6 +47,12 @@ class _BoundedLoader(yaml.SafeLoader):
             if self._depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark
                 raise _LimitError(f"line {mark.line + 1}: nested deeper than {MAX_DEPTH} levels")
+            event = self.peek_event()
+            if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_STRING_CHARS:
+                raise _LimitError(
+                    f"line {event.start_mark.line + 1}: a value of {len(event.value):,} characters; "
+                    f"at most {MAX_STRING_CHARS:,} are read"
+                )
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1

@@ -11,7 +11,6 @@ from simcompute.config.base import (
     MAX_BATCH_TOKENS,
     MAX_DURATION_S,
     MAX_GPUS,
-    MAX_NAME_CHARS,
     MAX_PARALLEL_DEGREE,
     MAX_POWER_W,
     MAX_PRIORITY,
@@ -19,6 +18,7 @@ from simcompute.config.base import (
     MAX_TOKENS,
     Count,
     Duration,
+    Name,
     Strict,
     field_error,
 )
@@ -74,7 +74,7 @@ class TrainingWorkload(Strict):
     """A training job: runs until `tokens` have been processed (or the horizon ends)."""
 
     kind: Literal["training"]
-    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    name: Name
     model: str | ModelSpec
     tokens: Count = Field(ge=1, le=MAX_TOKENS)
     gpus: int = Field(gt=0, le=MAX_GPUS)

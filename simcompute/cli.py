@@ -342,11 +342,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_options(args)
         return func(args)
     except SimcomputeError as exc:
-        print(f"simcompute: error: {exc}", file=sys.stderr)
+        from simcompute.errors import error_line
+
+        print(error_line(exc), file=sys.stderr)
         return EXIT_USER_ERROR
     except OSError as exc:  # an output folder or file the user named cannot be written or read
+        from simcompute.errors import one_line
+
         where = f": {exc.filename}" if exc.filename else ""
-        print(f"simcompute: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        print(one_line(f"simcompute: error: {exc.strerror or exc}{where}", 200), file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("simcompute: interrupted", file=sys.stderr)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-MAX_MESSAGE_CHARS = 180
-"""An error line stays readable: `simcompute: error: ` plus this fits in 200 characters."""
+MAX_LINE_CHARS = 200
+"""The CLI prints an error as one line of at most this many characters (`error_line`)."""
+MAX_MESSAGE_CHARS = 1_000
+"""An exception's own text: one line, cut only when absurdly long."""
 
 MAX_SHOWN_CHARS = 40
 """A value quoted in an error is cut to this length (a 5,000-character value is not echoed)."""
@@ -28,6 +30,20 @@ def show(value: object, limit: int = MAX_SHOWN_CHARS) -> str:
     return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(str(value)):,} characters)"
 
 
+def error_line(exc: BaseException, prefix: str = "simcompute: error: ") -> str:
+    """`exc` as the CLI prints it: one line of at most `MAX_LINE_CHARS`.
+
+    When the whole line does not fit, a `ConfigError` names its file by the file name
+    alone (not its folders), so the field and the problem stay readable.
+    """
+    line = prefix + one_line(str(exc))
+    if len(line) > MAX_LINE_CHARS and isinstance(exc, ConfigError) and exc.source:
+        name = exc.source.replace(chr(92), "/").rstrip("/").rsplit("/", 1)[-1]
+        short = ConfigError(exc.path, exc.message, f".../{name}" if name != exc.source else name)
+        line = prefix + one_line(str(short))
+    return one_line(line, MAX_LINE_CHARS)
+
+
 class SimcomputeError(Exception):
     """Base class for every error caused by user input (scenario, files, options)."""
 
@@ -46,13 +62,8 @@ class ConfigError(SimcomputeError, ValueError):
         self.path = path
         self.message = message
         self.source = source
-        body = f"{path}: {message}" if path else message
         where = f"{source}: " if source else ""
-        if source and len(where) + len(body) > MAX_MESSAGE_CHARS and len(source) > 40:
-            where = (
-                f".../{source.replace(chr(92), '/').rsplit('/', 1)[-1]}: "  # keep the message, not the folder
-            )
-        super().__init__(f"{where}{body}")
+        super().__init__(f"{where}{path}: {message}" if path else f"{where}{message}")
 
     def with_source(self, source: str | None) -> ConfigError:
         """The same error naming `source`, unless it already names a file."""

@@ -6,8 +6,9 @@ checkpoint every second of a year-long job, a failure process on ten million GPU
 timeseries row per millisecond. `check_work` estimates the simulation's size from the
 resolved scenario and refuses it with the reason, the estimate and the limit.
 
-The limits and the rates behind the time estimates are measured on one core
-(`bench/RESULTS.md`: about 40,000 requests and 75,000 cluster events per second).
+The limits are the scenario's `limits:` section (defaults: about 10 s of one core); the rates
+behind the time estimates are measured (`bench/RESULTS.md`: about 40,000 requests and
+75,000 cluster events per second).
 """
 
 from __future__ import annotations
@@ -15,24 +16,19 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from simcompute.config.base import MAX_DURATION_S
 from simcompute.errors import ConfigError
 
 if TYPE_CHECKING:
     from simcompute.resolve import ResolvedScenario
 
-MAX_REQUESTS = 5_000_000
-"""Requests of all services together: about 2 minutes and 4 GB (bench_inference: 848 MiB per 1e6)."""
-MAX_DECODE_ITERATIONS = 20_000_000
-"""`mode: reference` simulates every decode iteration: requests x output tokens of them."""
-MAX_EVENTS = 10_000_000
-"""Cluster events (checkpoints, failures, repairs): about 2 minutes."""
-MAX_TIMESERIES_ROWS = 2_000_000
-"""Rows of the timeseries table (`output.timeseries_interval` over the simulated time)."""
 MAX_TRACE_ROWS = 5_000_000
-"""Rows of a request trace (as `MAX_REQUESTS`) or of a job trace."""
+"""Rows read from a request or job trace file (the work limits apply on top)."""
 
 REQUESTS_PER_S = 40_000.0
 EVENTS_PER_S = 75_000.0
+DECODE_ITERATIONS_PER_S = 200_000.0
+"""Estimate for `mode: reference` (every decode iteration an event)."""
 DEFAULT_OUTPUT_TOKENS = 256
 
 
@@ -63,16 +59,21 @@ def _refuse(path: str, what: str, amount: float, per_s: float, limit: float, hin
     )
 
 
-def expected_requests(cfg) -> float:
-    """Requests a generated (not trace) arrival process makes: rate x duration, capped by `requests`."""
-    arrivals = cfg.arrivals
+def mean_rate_per_s(arrivals) -> float:
+    """Mean arrival rate of a generated arrival process (0 for a trace)."""
     if arrivals.kind == "trace":
         return 0.0
     if arrivals.kind == "diurnal":
         table = arrivals.hourly_rate_per_s
-        rate = sum(table) / len(table) if table is not None else arrivals.mean_rate_per_s
-    else:
-        rate = arrivals.rate_per_s
+        return sum(table) / len(table) if table is not None else arrivals.mean_rate_per_s
+    return arrivals.rate_per_s
+
+
+def expected_requests(cfg) -> float:
+    """Requests a generated (not trace) arrival process makes: rate x duration, capped by `requests`."""
+    if cfg.arrivals.kind == "trace":
+        return 0.0
+    rate = mean_rate_per_s(cfg.arrivals)
     by_time = rate * cfg.duration if cfg.duration is not None else float("inf")
     by_count = cfg.requests if cfg.requests is not None else float("inf")
     return min(by_time, by_count)
@@ -134,42 +135,57 @@ def simulated_time_s(resolved: ResolvedScenario) -> float:
 
 
 def check_work(resolved: ResolvedScenario) -> None:
-    """Refuse a scenario whose simulation would be too large (see the limits above)."""
+    """Refuse a scenario whose simulation would be too large for its `limits:`."""
+    limits = resolved.scenario.limits
     requests = 0.0
     for service in resolved.services:
         cfg, path = service.config, service.path
         n = expected_requests(cfg)
         requests += n
-        if requests > MAX_REQUESTS:
-            raise _refuse(f"{path}.arrivals", "requests", requests, REQUESTS_PER_S, MAX_REQUESTS,
-                          "lower the rate or the duration, or set requests")  # fmt: skip
+        if cfg.duration is None and n and n / mean_rate_per_s(cfg.arrivals) > MAX_DURATION_S:
+            raise ConfigError(
+                f"{path}.arrivals",
+                f"{short_number(n)} requests at {mean_rate_per_s(cfg.arrivals):.3g}/s arrive over "
+                f"{human_time(n / mean_rate_per_s(cfg.arrivals)).lstrip('~')}; at most 100 years (set duration)",
+            )
+        if requests > limits.max_requests:
+            raise _refuse(f"{path}.arrivals", "requests", requests, REQUESTS_PER_S, limits.max_requests,
+                          "lower rate x duration, or raise limits.max_requests")  # fmt: skip
         if cfg.mode == "reference":
             iterations = n * _mean_output_tokens(cfg.output_tokens)
-            if iterations > MAX_DECODE_ITERATIONS:
+            if iterations > limits.max_decode_iterations:
                 raise _refuse(f"{path}.mode", "decode iterations (mode: reference)", iterations,
-                              REQUESTS_PER_S * 100, MAX_DECODE_ITERATIONS, "use mode: closed_form")  # fmt: skip
+                              DECODE_ITERATIONS_PER_S, limits.max_decode_iterations,
+                              "use mode: closed_form")  # fmt: skip
     sim_s = simulated_time_s(resolved)
-    events = 0.0
-    for i, job in enumerate(resolved.cluster_jobs):
+    jobs = resolved.cluster_jobs
+    events = 3.0 * len(jobs)  # submit, start, finish
+    if events > limits.max_events:
+        raise _refuse("scheduling.jobs", "job events", events, EVENTS_PER_S, limits.max_events,
+                      "or raise limits.max_events")  # fmt: skip
+    for i, job in enumerate(jobs):
         if job.checkpoint_every_s:
             events += job.work_s / job.checkpoint_every_s
-            if events > MAX_EVENTS:
+            if events > limits.max_events:
                 path = (
                     f"workloads[{resolved.jobs[i].index}].checkpoint_every"
                     if i < len(resolved.jobs)
                     else "scheduling.jobs"
                 )
-                raise _refuse(path, "checkpoints", events, EVENTS_PER_S, MAX_EVENTS,
-                              "checkpoint less often")  # fmt: skip
-    if resolved.scenario.failures is not None:
+                raise _refuse(path, "checkpoints and job events", events, EVENTS_PER_S, limits.max_events,
+                              "checkpoint less often, or raise limits.max_events")  # fmt: skip
+    failures = resolved.scenario.failures
+    if failures is not None:
         events += 2 * failure_rates_per_s(resolved) * sim_s  # a failure and a repair each
-        if events > MAX_EVENTS:
-            raise _refuse("failures", "failure and repair events", events, EVENTS_PER_S, MAX_EVENTS,
+        # every failure process draws its first failure at the start: one per node, per GPU
+        events += resolved.cluster.nodes + (resolved.cluster.total_gpus if failures.gpu_mtbf_h else 0)
+        if events > limits.max_events:
+            raise _refuse("failures", "failure and repair events", events, EVENTS_PER_S, limits.max_events,
                           "raise the MTBFs, checkpoint more often, or set a horizon")  # fmt: skip
     interval = resolved.scenario.output.timeseries_interval
-    if interval is not None and sim_s / interval > MAX_TIMESERIES_ROWS:
+    if interval is not None and sim_s / interval > limits.max_timeseries_rows:
         raise ConfigError(
             "output.timeseries_interval",
-            f"{interval:g} s over ~{sim_s:.3g} s of simulated time gives ~{short_number(sim_s / interval)} rows; "
-            f"at most {short_number(MAX_TIMESERIES_ROWS)} (use a longer interval)",
+            f"{interval:g} s over {human_time(sim_s)} of simulated time gives ~{short_number(sim_s / interval)} rows; "
+            f"at most {short_number(limits.max_timeseries_rows)} (use a longer interval)",
         )

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pydantic import Field, PrivateAttr, model_validator
 
-from simcompute.config.base import MAX_DURATION_S, MAX_NAME_CHARS, MAX_SEED, Duration, Strict, field_error
+from simcompute.config.base import (
+    MAX_DURATION_S,
+    MAX_NAME_CHARS,
+    MAX_SEED,
+    Count,
+    Duration,
+    Strict,
+    field_error,
+)
 from simcompute.config.cluster import ClusterConfig
 from simcompute.config.failures import FailuresConfig
 from simcompute.config.scheduling import SchedulingConfig
@@ -16,6 +24,26 @@ class OutputConfig(Strict):
     """How results are sampled."""
 
     timeseries_interval: Duration | None = Field(default=None, gt=0, le=MAX_DURATION_S)
+
+
+class LimitsConfig(Strict):
+    """How much work a run may ask for before it is refused up front (`simcompute/limits.py`).
+
+    The defaults keep every accepted scenario to about 10 s of one core (about 40,000
+    requests and 75,000 cluster events per second, `bench/RESULTS.md`); raise them for a
+    large run you mean to wait for.
+    """
+
+    max_requests: Count = Field(default=400_000, ge=1, le=1e10, description="requests of all services")
+    max_events: Count = Field(
+        default=750_000, ge=1, le=1e10, description="checkpoints, failures and repairs, job starts and ends"
+    )
+    max_decode_iterations: Count = Field(
+        default=2_000_000, ge=1, le=1e11, description="explicit decode iterations of `mode: reference`"
+    )
+    max_timeseries_rows: Count = Field(
+        default=500_000, ge=1, le=1e9, description="rows of the timeseries table"
+    )
 
 
 class Scenario(Strict):
@@ -31,6 +59,7 @@ class Scenario(Strict):
     failures: FailuresConfig | None = None
     scheduling: SchedulingConfig = SchedulingConfig()
     output: OutputConfig = OutputConfig()
+    limits: LimitsConfig = LimitsConfig()
     workloads: list[Workload] = Field(default_factory=list)
     _source: str | None = PrivateAttr(default=None)
     """The file the scenario was read from, so later errors (resolve, limits) can name it."""

@@ -47,9 +47,15 @@ def gpu_power_model(accelerator: Accelerator, generation: Generation, profile: C
         value = getattr(fitted, name, None) if fitted else None
         return value if value is not None else default
 
+    idle_w, limit_w = pick("idle_power_w", accelerator.idle_power_w), pick("max_power_w", accelerator.tdp_w)
+    if not idle_w < limit_w:
+        raise ConfigError(
+            "calibration",
+            f"the profile's idle power {idle_w:g} W is not below its maximum power {limit_w:g} W",
+        )
     return GpuPowerModel(
-        idle_w=pick("idle_power_w", accelerator.idle_power_w),
-        limit_w=pick("max_power_w", accelerator.tdp_w),
+        idle_w=idle_w,
+        limit_w=limit_w,
         compute_activity=pick("compute_activity", generation.training_activity),
         memory_activity=pick("memory_activity", generation.decode_activity),
         communication_activity=pick("communication_activity", DEFAULT_COMMUNICATION_ACTIVITY),

@@ -176,15 +176,17 @@ def test_too_many_requests_are_refused_with_an_estimate(tmp_path):
     data = _base()
     data["workloads"] = [_service(duration="30d")]
     message = _error(tmp_path, data)
-    assert "workloads[0].arrivals: ~2.6e12 requests would take ~2.1 years to simulate; at most 5e6" in message
+    assert "workloads[0].arrivals: ~2.6e12 requests would take ~2.1 years to simulate; at most 4e5" in message
     data["workloads"] = [_service(duration="30d", requests=1000)]
     assert sc.run(data).summary.set_index("workload").loc["chat", "requests"] == 1000
 
 
 def test_too_many_checkpoints_and_rows_are_refused(tmp_path):
-    assert "checkpoints would take" in _error(tmp_path, _base(**{"workloads.0.checkpoint_every": "1ms"}))
+    assert "checkpoints and job events would take" in _error(
+        tmp_path, _base(**{"workloads.0.checkpoint_every": "1ms"})
+    )
     message = _error(tmp_path, _base(horizon="30d", output={"timeseries_interval": "1ms"}))
-    assert "output.timeseries_interval" in message and "rows; at most 2e6" in message
+    assert "output.timeseries_interval" in message and "rows; at most 5e5" in message
 
 
 def test_failure_storm_is_refused(tmp_path):

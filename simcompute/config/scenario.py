@@ -30,13 +30,13 @@ class LimitsConfig(Strict):
     """How much work a run may ask for before it is refused up front (`simcompute/limits.py`).
 
     The defaults keep every accepted scenario to about 10 s of one core (about 40,000
-    requests and 75,000 cluster events per second, `bench/RESULTS.md`); raise them for a
+    requests or cluster events per second, `bench/RESULTS.md`); raise them for a
     large run you mean to wait for.
     """
 
     max_requests: Count = Field(default=400_000, ge=1, le=1e10, description="requests of all services")
     max_events: Count = Field(
-        default=750_000, ge=1, le=1e10, description="checkpoints, failures and repairs, job starts and ends"
+        default=400_000, ge=1, le=1e10, description="checkpoints, failures and repairs, job starts and ends"
     )
     max_decode_iterations: Count = Field(
         default=2_000_000, ge=1, le=1e11, description="explicit decode iterations of `mode: reference`"

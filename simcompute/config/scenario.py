@@ -26,6 +26,10 @@ class OutputConfig(Strict):
     timeseries_interval: Duration | None = Field(default=None, gt=0, le=MAX_DURATION_S)
 
 
+MAX_WORKLOADS = 200
+"""Workloads listed in a scenario; each is resolved (a layout search for `auto`) before the run."""
+
+
 class LimitsConfig(Strict):
     """How much work a run may ask for before it is refused up front (`simcompute/limits.py`).
 
@@ -60,7 +64,9 @@ class Scenario(Strict):
     scheduling: SchedulingConfig = SchedulingConfig()
     output: OutputConfig = OutputConfig()
     limits: LimitsConfig = LimitsConfig()
-    workloads: list[Workload] = Field(default_factory=list)
+    workloads: list[Workload] = Field(
+        default_factory=list, max_length=MAX_WORKLOADS, description="many more jobs: a job trace"
+    )
     _source: str | None = PrivateAttr(default=None)
     """The file the scenario was read from, so later errors (resolve, limits) can name it."""
 

@@ -19,7 +19,7 @@ import pandas as pd
 from simcompute.config.base import MAX_DURATION_S, MAX_GPUS, MAX_PRIORITY, MAX_TOKENS
 from simcompute.config.inputs import check_file
 from simcompute.errors import ConfigError, one_line, show
-from simcompute.limits import MAX_TRACE_ROWS
+from simcompute.limits import MAX_TRACE_JOBS
 from simcompute.units import parse_count, parse_duration
 
 REQUIRED = ("submit_s", "gpus", "name")
@@ -55,15 +55,15 @@ def _read(path: Path) -> pd.DataFrame:
             frame = pd.read_parquet(path)
         else:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
-                                nrows=MAX_TRACE_ROWS + 1)  # fmt: skip
+                                nrows=MAX_TRACE_JOBS + 1)  # fmt: skip
     except Exception as exc:  # any reader failure means a bad input file
         reason = one_line(str(exc), 80)
         raise ConfigError(
             "scheduling.jobs.path", f"cannot read job trace {show(str(path), 80)}: {reason}"
         ) from None
-    if len(frame) > MAX_TRACE_ROWS:
+    if len(frame) > MAX_TRACE_JOBS:
         raise ConfigError(
-            "", f"more than {MAX_TRACE_ROWS:,} jobs; at most that many are simulated", str(path)
+            "", f"more than {MAX_TRACE_JOBS:,} jobs; at most that many are simulated", str(path)
         )
     return frame
 

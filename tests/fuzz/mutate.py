@@ -207,6 +207,14 @@ def mutate(base: str, data: dict[str, Any], path: Path_, op: str, value: Any = N
         parent[last]["regoin" if "region" in parent[last] else "unknown_field"] = 1
     elif op == "wrap":
         parent[last] = [parent[last]] * 3
+    elif op == "scale":  # a plausible value off by orders of magnitude: often valid, so it runs
+        factor = 10.0 ** (value if isinstance(value, int) else 6)
+        current = parent[last]
+        if isinstance(current, bool) or not isinstance(current, (int, float)):
+            parent[last] = f"{current}{'0' * 6}" if isinstance(current, str) else current
+        else:
+            parent[last] = type(current)(current * factor) if factor >= 1 else current * factor
+        label += f"x1e{value}"
     else:
         parent[last] = None
     return Case(label, _render(data), base)
@@ -222,7 +230,7 @@ def generate(n: int, seed: int = 0) -> list[Case]:
     bases = base_scenarios()
     names = sorted(bases)
     cases = [whole_file(name) for name in WHOLE_FILES][:n]
-    ops = ["set"] * 8 + ["delete", "flip", "unknown_key", "wrap"]
+    ops = ["set"] * 8 + ["delete", "flip", "unknown_key", "wrap", "scale", "scale"]
     while len(cases) < n:
         base = rng.choice(names)
         paths = list(field_paths(bases[base]))
@@ -232,6 +240,8 @@ def generate(n: int, seed: int = 0) -> list[Case]:
         if op == "set":
             pool = rng.choice(list(VALUE_POOLS))
             value = rng.choice(VALUE_POOLS[pool])
+        elif op == "scale":
+            value = rng.choice([-9, -6, -3, 2, 3, 4, 6, 9])
         cases.append(mutate(base, bases[base], path, op, value))
     return cases
 

@@ -48,8 +48,8 @@ VALUES = st.one_of(
 def cases(draw: st.DrawFn):
     base = draw(st.sampled_from(FAST_BASES))
     path = draw(st.sampled_from(PATHS[base]))
-    op = draw(st.sampled_from(["set", "set", "set", "set", "delete", "flip", "unknown_key", "wrap"]))
-    value = draw(VALUES) if op == "set" else None
+    op = draw(st.sampled_from(["set", "set", "set", "set", "delete", "flip", "unknown_key", "wrap", "scale"]))
+    value = draw(VALUES) if op == "set" else draw(st.sampled_from([-9, -6, -3, 2, 3, 6, 9]))
     return mutate(base, BASES[base], path, op, value)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from simcompute.config.base import MAX_DURATION_S, MAX_GPUS, MAX_PRIORITY, MAX_TOKENS
+from simcompute.config.base import MAX_DURATION_S, MAX_GPUS, MAX_NAME_CHARS, MAX_PRIORITY, MAX_TOKENS
 from simcompute.config.inputs import check_file
 from simcompute.errors import ConfigError, one_line, show
 from simcompute.limits import MAX_TRACE_JOBS
@@ -118,6 +118,8 @@ def read_job_trace(path: str | Path) -> list[TraceJob]:
         if _missing(name):
             raise fail("name", "must not be empty")
         name = str(name).strip()
+        if len(name) > MAX_NAME_CHARS or not name.isprintable():
+            raise fail("name", f"must be printable text of at most {MAX_NAME_CHARS} characters")
         if name in names:
             raise fail("name", "is used twice; job names must be unique")
         names.add(name)

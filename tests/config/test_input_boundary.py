@@ -22,8 +22,8 @@ def _write(tmp_path, data, name="s.yaml"):
     return path
 
 
-def _error(tmp_path, data) -> str:
-    """The CLI's stderr for a scenario that must be refused with exit 2 in one line naming the file."""
+def _error(tmp_path, data, file_name: str | None = None) -> str:
+    """The CLI's stderr for a scenario refused with exit 2 in one line naming the file (or `file_name`)."""
     path = _write(tmp_path, data)
     import contextlib
     import io
@@ -35,7 +35,7 @@ def _error(tmp_path, data) -> str:
     assert code == 2, text
     lines = text.splitlines()
     assert len(lines) == 1 and len(lines[0]) <= 200 and lines[0].isprintable(), text
-    assert path.name in lines[0], text
+    assert (file_name or path.name) in lines[0], text
     return lines[0]
 
 
@@ -242,3 +242,20 @@ def _set(data, dotted, value):
         node = node[key]
     node[last] = value
     return data
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ("a\x00b,0,8,6h,0", "column 'name': must be printable text"),
+        ("a,0,8,6h,1e400", "column 'priority': must be an integer from"),
+        ("a,0," + "9" * 5000 + ",6h,0", "column 'gpus': must be a positive integer"),
+        ("a,0,8,1e400,0", "column 'duration_s': must be a duration"),
+    ],
+)
+def test_job_trace_cells_are_bounded(tmp_path, row, expected):
+    (tmp_path / "jobs.csv").write_text("name,submit_s,gpus,duration_s,priority\n" + row + "\n")
+    data = _base(scheduling={"jobs": "jobs.csv"})
+    data["workloads"] = []
+    message = _error(tmp_path, data, "jobs.csv")
+    assert expected in message and "9" * 50 not in message

@@ -72,10 +72,28 @@ def mean_rate_per_s(arrivals) -> float:
     return arrivals.rate_per_s
 
 
+def trace_rows(path: str) -> int:
+    """Data rows of a request trace, counted without parsing it (0 if it cannot be read: the
+    reader then says why)."""
+    try:
+        if path.lower().endswith((".parquet", ".pq")):
+            import pyarrow.parquet as pq
+
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        lines = 0
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                lines += chunk.count(b"\n")
+        return max(lines - 1, 0)
+    except Exception:
+        return 0
+
+
 def expected_requests(cfg) -> float:
-    """Requests a generated (not trace) arrival process makes: rate x duration, capped by `requests`."""
+    """Requests a service makes: rate x duration, or the trace's rows, capped by `requests`."""
     if cfg.arrivals.kind == "trace":
-        return 0.0
+        rows = float(trace_rows(cfg.arrivals.path))
+        return min(rows, cfg.requests) if cfg.requests is not None else rows
     rate = mean_rate_per_s(cfg.arrivals)
     by_time = rate * cfg.duration if cfg.duration is not None else float("inf")
     by_count = cfg.requests if cfg.requests is not None else float("inf")
@@ -145,11 +163,12 @@ def check_work(resolved: ResolvedScenario) -> None:
         cfg, path = service.config, service.path
         n = expected_requests(cfg)
         requests += n
-        if cfg.duration is None and n and n / mean_rate_per_s(cfg.arrivals) > MAX_DURATION_S:
+        rate = mean_rate_per_s(cfg.arrivals)
+        if cfg.duration is None and n and rate > 0 and n / rate > MAX_DURATION_S:
             raise ConfigError(
                 f"{path}.arrivals",
-                f"{short_number(n)} requests at {mean_rate_per_s(cfg.arrivals):.3g}/s arrive over "
-                f"{human_time(n / mean_rate_per_s(cfg.arrivals)).lstrip('~')}; at most 100 years (set duration)",
+                f"{short_number(n)} requests at {rate:.3g}/s arrive over "
+                f"{human_time(n / rate).lstrip('~')}; at most 100 years (set duration)",
             )
         if requests > limits.max_requests:
             raise _refuse(f"{path}.arrivals", "requests", requests, REQUESTS_PER_S, limits.max_requests,

@@ -259,3 +259,16 @@ def test_job_trace_cells_are_bounded(tmp_path, row, expected):
     data["workloads"] = []
     message = _error(tmp_path, data, "jobs.csv")
     assert expected in message and "9" * 50 not in message
+
+
+def test_long_request_trace_is_refused_before_reading(tmp_path):
+    rows = "".join(f"{i * 0.001},10,10\n" for i in range(1000))
+    (tmp_path / "trace.csv").write_text("arrival_s,prompt_tokens,output_tokens\n" + rows)
+    service = {"kind": "inference", "name": "chat", "model": "llama-2-7b",
+               "arrivals": {"kind": "trace", "path": "trace.csv"}}  # fmt: skip
+    data = _base(limits={"max_requests": 999})
+    data["workloads"] = [service]
+    assert "workloads[0].arrivals: ~1,000 requests would take" in _error(tmp_path, data)
+    data["limits"] = {"max_requests": 1000}
+    path = _write(tmp_path, data)
+    assert sc.run(path).summary.set_index("workload").loc["chat", "requests"] == 1000

@@ -166,11 +166,47 @@ WHOLE_FILES: dict[str, bytes] = {
 
 @dataclass(frozen=True)
 class Case:
-    """One generated input: `text` is the file's bytes; `label` says how it was made."""
+    """One generated input: `text` is the scenario's bytes, `files` other files beside it."""
 
     label: str
     text: bytes
     base: str = ""
+    files: tuple[tuple[str, bytes], ...] = ()
+
+
+JOB_HEADER = "name,submit_s,gpus,model,tokens,duration_s,flops,priority,checkpoint_every_s\n"
+REQUEST_HEADER = "arrival_s,prompt_tokens,output_tokens\n"
+TRACE_ROWS = {
+    "jobs": [
+        "a,0,1e400,,,6h,,0,", "a,nan,8,,,6h,,0,", "a,0,8,,,-1,,0,", "a\x00b,0,8,,,6h,,0,", "a,0,8,,,6h,,1e400,",
+        "a,0,8,,,,1e29,0,", "a,0,8,llama-2-7b,1e16,,,0,", "a,0,8,,,100y,,0,1ms", 'a,0,8,,,"6h',
+        "a,0," + "9" * 5000 + ",,,6h,,0,", "名前,0,8,,,6h,,0,", "a,0,8,zzz,1B,,,0,", "a,0,8,,,6h,,0,\na,0,8,,,6h,,0,",
+        "a,1e300,8,,,6h,,0,", ",,,,,,,,", "a,0,0,,,6h,,0,",
+    ],
+    "requests": [
+        "nan,10,10", "0," + "9" * 5000 + ",10", "1e300,10,10", "0,1.5,10", "1,10,10\n0,10,10", "-1,10,10",
+        "0,0,10", "0,1e12,10", "x,y,z", "",
+    ],
+}  # fmt: skip
+
+
+def trace_cases(bases: dict[str, dict[str, Any]]) -> list[Case]:
+    """Hostile job and request traces, named by small scenarios."""
+    cases = []
+    jobs_base = copy.deepcopy(bases["shared-cluster"])
+    jobs_base["scheduling"]["jobs"]["path"] = "traces/fuzz-jobs.csv"
+    for i, row in enumerate(TRACE_ROWS["jobs"]):
+        cases.append(Case(f"trace:jobs:{i}", _render(jobs_base), "shared-cluster",
+                          (("traces/fuzz-jobs.csv", (JOB_HEADER + row + "\n").encode()),)))  # fmt: skip
+    serving = copy.deepcopy(bases["llama2-7b-serving"])
+    service = serving["workloads"][0]
+    service["arrivals"] = {"kind": "trace", "path": "traces/fuzz-requests.csv"}
+    for key in ("prompt_tokens", "output_tokens", "duration"):
+        service.pop(key, None)
+    for i, row in enumerate(TRACE_ROWS["requests"]):
+        cases.append(Case(f"trace:requests:{i}", _render(serving), "llama2-7b-serving",
+                          (("traces/fuzz-requests.csv", (REQUEST_HEADER + row + "\n").encode()),)))  # fmt: skip
+    return cases
 
 
 def _render(data: Any) -> bytes:
@@ -229,7 +265,7 @@ def generate(n: int, seed: int = 0) -> list[Case]:
     rng = random.Random(seed)
     bases = base_scenarios()
     names = sorted(bases)
-    cases = [whole_file(name) for name in WHOLE_FILES][:n]
+    cases = ([whole_file(name) for name in WHOLE_FILES] + trace_cases(bases))[:n]
     ops = ["set"] * 8 + ["delete", "flip", "unknown_key", "wrap", "scale", "scale"]
     while len(cases) < n:
         base = rng.choice(names)
@@ -265,8 +301,9 @@ def _alarm(_signum: int, _frame: Any) -> None:
     raise CaseTimeout
 
 
-def judge_error(stderr: str, file_name: str) -> str:
-    """Empty if `stderr` is a good one-line error naming `file_name`, else what is wrong."""
+def judge_error(stderr: str, file_name: str, other_files: list[str] | None = None) -> str:
+    """Empty if `stderr` is a good one-line error naming `file_name` (or one of `other_files`,
+    the traces it names), else what is wrong."""
     lines = stderr.splitlines()
     if len(lines) != 1:
         return f"{len(lines)} lines"
@@ -277,7 +314,7 @@ def judge_error(stderr: str, file_name: str) -> str:
         return f"{len(line)} characters"
     if not line.isprintable():
         return "unprintable characters"
-    if file_name not in line:
+    if not any(name in line for name in [file_name, *(other_files or [])]):
         return "does not name the file"
     if "Input tag" in line or "found using" in line or "Value error" in line:
         return "pydantic wording"
@@ -327,6 +364,10 @@ def run_case(case: Case, timeout_s: float = 20.0, workdir: Path | None = None) -
         traces = tmp / "traces"
         if not traces.exists():
             shutil.copytree(SCENARIOS / "traces", traces)
+        extra_names = []
+        for name, content in case.files:
+            (tmp / name).write_bytes(content)
+            extra_names.append(Path(name).name)
         out = tmp / "out"
         stderr, stdout = io.StringIO(), io.StringIO()
         previous = signal.signal(signal.SIGALRM, _alarm)
@@ -346,7 +387,7 @@ def run_case(case: Case, timeout_s: float = 20.0, workdir: Path | None = None) -
             signal.signal(signal.SIGALRM, previous)
         seconds = time.perf_counter() - start
         if rc == 2:
-            problem = judge_error(stderr.getvalue(), scenario.name)
+            problem = judge_error(stderr.getvalue(), scenario.name, extra_names)
             verdict = "bad_error" if problem else "error"
             return Outcome(
                 verdict,

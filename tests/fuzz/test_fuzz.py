@@ -20,6 +20,7 @@ from tests.fuzz.mutate import (
     field_paths,
     mutate,
     run_case,
+    trace_cases,
     whole_file,
 )
 
@@ -84,6 +85,12 @@ def test_hostile_files_give_one_line_errors(name, workdir):
     outcome = run_case(whole_file(name), TIMEOUT_S, workdir=workdir)
     assert outcome.verdict == "error", f"{outcome.verdict}: {outcome.detail}"
     assert outcome.seconds < 5, f"{name} took {outcome.seconds:.1f} s"
+
+
+@pytest.mark.parametrize("case", trace_cases(BASES), ids=lambda c: c.label)
+def test_hostile_traces_give_one_line_errors_or_run(case, workdir):
+    outcome = run_case(case, TIMEOUT_S, workdir=workdir)
+    assert outcome.verdict in ("ok", "error"), f"{outcome.verdict}: {outcome.detail}"
 
 
 @pytest.mark.parametrize("raw", sorted(RAW))

@@ -1,10 +1,11 @@
-# Quick start: `make run` (simulate the default scenario), `make test` (the whole suite).
+# Quick start: `make run` (simulate the default scenario), `make test` (the whole suite),
+# `make lint` (ruff, the import layering of docs/architecture.md, dead code).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 SCENARIO ?= scenarios/quickstart.yaml
 
-.PHONY: run test lint bench fuzz clean setup setup-dev
+.PHONY: run test pytest fresh-clone lint bench fuzz clean setup setup-dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,12 +28,29 @@ setup-dev: $(VENV)/.installed-dev
 run: setup
 	$(BIN)/simcompute run $(SCENARIO) --force
 
-test: setup-dev
+# `make test` is the suite, then the quick start's first command on a fresh clone.
+test: pytest fresh-clone
+
+pytest: setup-dev
 	$(BIN)/python -m pytest
+
+# The README's `make run` on a fresh clone of HEAD, in a new virtual environment with the base
+# install only (no extras): fails if the simulator needs torch or anything else it does not
+# install itself.
+FRESH ?= $(or $(TMPDIR),/tmp)/simcompute-fresh-clone
+fresh-clone:
+	rm -rf $(FRESH)
+	git clone -q . $(FRESH)
+	$(MAKE) -C $(FRESH) run PYTHON=$(PYTHON)
+	$(FRESH)/$(BIN)/python -c "import importlib.util, sys; sys.exit('torch is installed' if importlib.util.find_spec('torch') else 0)"
+	test -s $(FRESH)/runs/quickstart/summary.csv
+	rm -rf $(FRESH)
 
 lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/vulture
 
 bench: setup
 	$(BIN)/python bench/run_bench.py

@@ -42,9 +42,10 @@ resolved = resolve(load_scenario(scenario))
 spec = resolved.services[0]
 reqs = generate_requests(spec.config, np.random.default_rng(1), "w")
 w0, c0 = time.perf_counter(), time.process_time()
-run = ServiceRun(spec, resolved.cluster.slot_power, reqs, float("inf"))
+run = ServiceRun(spec, resolved.cluster.slot_power, reqs)
+run.run_to_end()
 sim_wall, sim_cpu = time.perf_counter() - w0, time.process_time() - c0
-segments = sum(len(r.segments.t0) for r in run.replicas)
+segments = sum(len(r.segments) for r in run.replicas)
 del run
 w0, c0 = time.perf_counter(), time.process_time()
 result = sc.run(scenario)

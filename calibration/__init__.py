@@ -2,5 +2,5 @@
 
 `simcompute calibrate` (or `python -m calibration`) runs a sweep of small GPT trainings and
 inference steps, measures step times and energy, fits the parameters the simulator uses and
-writes a calibration profile (DESIGN.md section 5). Needs the `calibrate` extra (torch).
+writes a calibration profile (`calibration/README.md`). Needs the `calibrate` extra (torch).
 """

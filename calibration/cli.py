@@ -1,7 +1,8 @@
 """`simcompute calibrate` / `python -m calibration`: sweep, fit, held-out check, profile YAML.
 
-`add_arguments` is torch-free (the simulator's CLI builds its parser from it); `run` imports
-torch, so the caller turns an ImportError into the one-line "install the calibrate extra".
+This module needs torch (through `calibration.sweep`); the simulator's CLI builds the
+`calibrate` parser from the torch-free `calibration.options` and imports this module only
+when the command runs.
 """
 
 from __future__ import annotations
@@ -41,31 +42,6 @@ def catalog_gpu_id(device_name: str) -> str | None:
         if all(n in name for n in needles):
             return gpu
     return None
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--device", default="auto", help="auto (GPU if present), cpu, cuda or cuda:N")
-    p.add_argument("--sweep", choices=sorted(SWEEPS), help="configurations to measure (default: gpu or cpu)")
-    p.add_argument("--out", help="profile YAML (default calibration/profiles/<gpu>-<date>.yaml); "
-                   "raw points go next to it as <name>.points.jsonl")  # fmt: skip
-    p.add_argument("--resume", action="store_true", help="continue the sweep in the existing points file")
-    p.add_argument("--force", action="store_true", help="discard an existing points file and start over")
-    p.add_argument("--holdout", action="store_true",
-                   help="fit without the largest configurations, then predict and measure them")  # fmt: skip
-    p.add_argument("--dtype", choices=["fp32", "bf16", "fp16"], help="precision (default: sweep's)")
-    p.add_argument("--compile", action="store_true", help="torch.compile the model")
-    p.add_argument("--warmup-steps", type=int, help="override the sweep's warm-up steps")
-    p.add_argument("--min-steps", type=int, help="override the measured window's minimum steps")
-    p.add_argument("--min-seconds", type=float, help="override the measured window's minimum seconds")
-    p.add_argument("--no-inference", action="store_true", help="skip prefill/decode timing")
-    p.add_argument("--power-limits", help="GPU power limits in W to also measure, e.g. 400,550 (needs root)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="CPU threads for torch (default 1: robust on shared machines, where several "
-                   "OpenMP threads stall whenever one of them is descheduled); 0 keeps torch's default")  # fmt: skip
-    p.add_argument("--timer", choices=["auto", "wall", "cpu"], default="auto",
-                   help="step clock: wall time, or process CPU time (auto: CPU time on a CPU with one "
-                   "thread, where it is the time on a core of its own; wall time otherwise)")  # fmt: skip
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _provenance(
@@ -282,6 +258,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+FITTED_SHOWN = ("gemm_max_efficiency", "gemm_half_size_flops", "attention_efficiency",
+                "elementwise_s_per_element", "optimizer_s_per_param", "step_overhead_s")  # fmt: skip
+"""The fitted step-model values `calibrate` prints, each under its own profile field name."""
+
+
 def _compact(p: dict[str, Any]) -> dict[str, Any]:
     """A point for the profile: what was run and what was measured (raw details stay in JSONL)."""
     drop = {"energy", "config", "peak_source"}
@@ -313,10 +294,14 @@ def _report(console: Any, profile: dict[str, Any], out: Path) -> None:
 
     f, g = profile["fitted"], profile["fitted"]["goodness_of_fit"]
     console.print(
-        f"fit on {g['step_time_points']} points: gemm_max_efficiency {f['gemm_max_efficiency']:.3f}, "
-        f"gemm_half_size_flops {f['gemm_half_size_flops']:.3g}; step time R^2 {g['step_time_r2']:.3f}, "
+        f"fit on {g['step_time_points']} points: step time R^2 {g['step_time_r2']:.3f}, "
         f"RMS error {100 * g['step_time_rms_rel_error']:.1f}%, max {100 * g['step_time_max_rel_error']:.1f}%"
     )
+    for name in FITTED_SHOWN:
+        mark = "  (on its bound)" if name in g.get("at_bound", ()) else ""
+        console.print(f"  {name:<27} {f[name]:.4g}{mark}")
+    for warning in f.get("warnings", ()):
+        console.print(f"[yellow]warning: {warning}[/yellow]")
     if not profile["energy_available"]:
         console.print(f"energy: unavailable ({profile['energy_note']})")
     if "holdout" in profile:

@@ -35,6 +35,20 @@ def measured_step_time_s(point: dict[str, Any]) -> float:
     return float(point["step_time_median_s"])
 
 
+BOUND_TOLERANCE = 1e-3
+"""Largest relative change of any point's step time for a coefficient still to count as on its bound."""
+
+# The profile field each coefficient of `COEFFICIENTS` sets, and what its bound means.
+BOUND_MEANING = {
+    "inv_gemm_max_efficiency": ("gemm_max_efficiency", "1.0: GEMMs at the peak rate"),
+    "gemm_half_size_over_max_efficiency": ("gemm_half_size_flops", "its floor: no size dependence found"),
+    "inv_attention_efficiency": ("attention_efficiency", "1.0: attention at the peak rate"),
+    "elementwise_s_per_element": ("elementwise_s_per_element", "0: no memory-bound cost found"),
+    "optimizer_s_per_param": ("optimizer_s_per_param", "0: no optimizer cost found"),
+    "step_overhead_s": ("step_overhead_s", "0: no fixed per-step cost found"),
+}
+
+
 @dataclass(frozen=True)
 class StepFit:
     model: StepModel
@@ -42,14 +56,23 @@ class StepFit:
     rms_rel_error: float
     max_rel_error: float
     points: int
+    at_bound: tuple[str, ...] = ()
+    """Profile fields whose coefficient sits on its bound: the data do not determine them."""
 
-    def goodness(self) -> dict[str, float]:
+    def goodness(self) -> dict[str, Any]:
         return {
             "step_time_r2": self.r2,
             "step_time_rms_rel_error": self.rms_rel_error,
             "step_time_max_rel_error": self.max_rel_error,
             "step_time_points": self.points,
+            "at_bound": list(self.at_bound),
         }
+
+    def warnings(self) -> list[str]:
+        """One line per parameter the fit left on its bound."""
+        meaning = {field: text for field, text in BOUND_MEANING.values()}
+        return [f"{field} sits on its bound ({meaning[field]}); more varied points would pin it"
+                for field in self.at_bound]  # fmt: skip
 
 
 def fit_step_time(points: list[dict[str, Any]], peak_flops: float) -> StepFit:
@@ -70,12 +93,21 @@ def fit_step_time(points: list[dict[str, Any]], peak_flops: float) -> StepFit:
     lower[2] = 1.0  # attention products cannot beat peak either
     res = lsq_linear(a / scale, np.ones(len(t)), bounds=(lower * scale, np.full(len(lower), np.inf)))
     coef = res.x / scale
-    coef[1] = max(coef[1], 1.0)  # F_half/e_max of at least 1 FLOP (the schema requires > 0)
+    if coef[1] < coef[0]:  # F_half of at least 1 FLOP (the schema requires > 0)
+        coef[1] = coef[0]
+    # A coefficient is on its bound when moving it there changes no point's step time by more
+    # than BOUND_TOLERANCE: the measurements do not determine it.
+    floor = lower.copy()
+    floor[1] = coef[0]
+    shift = np.max(np.abs((coef - floor) * a), axis=0)
+    at_bound = {name for name, moved in zip(COEFFICIENTS, shift) if moved < BOUND_TOLERANCE}
+    coef = np.where(shift < BOUND_TOLERANCE, floor, coef)  # report the bound, not numerical dust
     model = StepModel.from_coefficients(peak_flops, coef)
     predicted = np.array([predict_step_time(*point_model(p), model) for p in points])
     rel = predicted / t - 1.0
     r2 = 1.0 - float(np.sum((predicted - t) ** 2) / np.sum((t - t.mean()) ** 2)) if len(t) > 1 else 1.0
-    return StepFit(model, r2, float(np.sqrt(np.mean(rel**2))), float(np.max(np.abs(rel))), len(t))
+    fields = tuple(BOUND_MEANING[name][0] for name in COEFFICIENTS if name in at_bound)
+    return StepFit(model, r2, float(np.sqrt(np.mean(rel**2))), float(np.max(np.abs(rel))), len(t), fields)
 
 
 @dataclass(frozen=True)
@@ -164,4 +196,5 @@ def fit_profile_parameters(
     if prefill:
         out["prefill_efficiency"] = min(1.0, statistics.median(p["flops_efficiency"] for p in prefill))
     out["goodness_of_fit"] = goodness
+    out["warnings"] = step.warnings()
     return out

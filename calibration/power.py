@@ -368,14 +368,6 @@ class NvmlMeter(EnergyMeter):
             "devices": devices,
         }
 
-    def power_limit_range_w(self, position: int = 0) -> tuple[float, float]:
-        lo, hi = self._call(
-            self.nvml.nvmlDeviceGetPowerManagementLimitConstraints,
-            "power limit range",
-            self.handles[position],
-        )
-        return lo / 1000.0, hi / 1000.0
-
     def set_power_limit_w(self, watts: float, position: int = 0) -> None:
         """Set a GPU's power limit (needs root); raises `MeterPermissionError` otherwise."""
         self._call(

@@ -39,5 +39,8 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, *, calibration: str
         "pue": getattr(resolved.site.facility, "pue", None),
         "calibration": resolved.calibration.path if resolved.calibration else None,
         "end_s": records.end_s,
+        "gpu_hour_usd": resolved.cluster.hardware_usd_per_gpu_hour,
+        "water_offsite_known": loaded.site.water_intensity_l_per_kwh is not None
+        or resolved.site.region.water_intensity_l_per_kwh is not None,
     }
     return build_result(resolved, records, metadata)

@@ -23,8 +23,8 @@ class UsageError(SimcomputeError):
 def _cmd_run(args: argparse.Namespace) -> int:
     from simcompute.api import run
     from simcompute.config import load_scenario
-    from simcompute.report.plots import plot_power
-    from simcompute.report.tables import make_console, print_summary
+    from simcompute.report.answer import answer
+    from simcompute.report.tables import make_console, print_answer, print_summary
 
     scenario = load_scenario(args.scenario)
     out = Path(args.out) if args.out else Path("runs") / scenario.name
@@ -35,23 +35,46 @@ def _cmd_run(args: argparse.Namespace) -> int:
     result = run(scenario, calibration=args.calibration)
     paths = result.write(out)
     if not args.no_plot:
+        from simcompute.report.plots import plot_power
+
         paths.append(plot_power(result.timeseries, out / "power.png", f"{scenario.name}: power"))
+    if args.report:
+        from simcompute.report.html import write_report
+
+        paths.append(write_report(out))
     console = make_console()
     if not args.quiet:
-        print_summary(result.summary, f"simcompute: {scenario.name}", console)
+        print_answer(answer(result.summary, result.jobs, result.metadata), console)
+        print_summary(result.summary, "per workload (rows add up to the total)", console)
         if result.metadata.get("calibration"):
             console.print(f"calibration profile: {result.metadata['calibration']}")
         console.print(f"results written to {out}/ ({len(paths)} files)")
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from simcompute.report.html import write_report
+
+    path = write_report(Path(args.run_dir))
+    print(f"report written to {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
+def _steps(tokens: int, candidate) -> int:
+    """Whole steps a layout candidate needs for `tokens`."""
+    return -(-tokens // candidate.estimate.tokens_per_step)
+
+
 def _cmd_plan(args: argparse.Namespace) -> int:
-    import pandas as pd
+    import functools
+
+    from rich.table import Table
 
     from simcompute.catalog import load_catalog
     from simcompute.config import TrainingWorkload, load_scenario
     from simcompute.profile import load_profile
-    from simcompute.report.tables import frame_table, make_console
+    from simcompute.report.answer import duration, sig
+    from simcompute.report.tables import make_console
     from simcompute.resolve.cluster import resolve_cluster
     from simcompute.resolve.training import plan_layouts
 
@@ -64,47 +87,91 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     for i, workload in enumerate(scenario.workloads):
         if not isinstance(workload, TrainingWorkload):
             continue
-        candidates = plan_layouts(i, workload, cluster, catalog, profile)
+        candidates = plan_layouts(i, workload, cluster, catalog)
         fitting = [c for c in candidates if c.fits]
-        rows = [
-            {"layout": c.layout.describe(), "step_time_s": c.estimate.step_time_s, "mfu": c.estimate.mfu,
-             "tokens_per_s": c.estimate.tokens_per_s, "memory_gb": c.estimate.memory.total_gb,
-             "gpu_hours": c.estimate.step_time_s * workload.gpus / 3600.0
-             * -(-int(workload.tokens) // c.estimate.tokens_per_step)}
-            for c in fitting[: args.top]
-        ]  # fmt: skip
-        title = (f"{workload.name}: {len(fitting)} of {len(candidates)} valid layouts fit "
-                 f"{cluster.accelerator.id} ({cluster.accelerator.memory_gb:g} GB); fastest first")  # fmt: skip
-        console.print(frame_table(pd.DataFrame(rows), title) if rows else f"{title}: none fits")
+        gpu = f"{cluster.accelerator.id} ({cluster.accelerator.memory_gb:g} GB)"
+        if not fitting:
+            console.print(f"{workload.name}: none of {len(candidates)} valid layouts fits {gpu}")
+            continue
+
+        steps = functools.partial(_steps, int(workload.tokens))
+        best = fitting[0]
+        best_time_s = best.estimate.step_time_s * steps(best)
+        console.print(
+            f"{workload.name}: fastest layout that fits {workload.gpus:,} x {gpu}: {best.layout.describe()}\n"
+            f"  {duration(best_time_s)} for {sig(workload.tokens / 1e9)}B tokens, MFU {best.estimate.mfu:.1%}, "
+            f"{sig(best_time_s * workload.gpus / 3600.0)} GPU-h ({len(fitting)} of {len(candidates)} valid layouts fit)",
+            markup=False,
+            highlight=False,
+        )
+        table = Table(title=f"{workload.name}: top {min(args.top, len(fitting))} layouts, fastest first")
+        for label in ("layout", "step", "MFU", "tokens/s", "memory GB", "GPU-h"):
+            table.add_column(
+                label, justify="left" if label == "layout" else "right", no_wrap=label == "layout"
+            )
+        for c in fitting[: args.top]:
+            table.add_row(
+                c.layout.describe(), duration(c.estimate.step_time_s), f"{c.estimate.mfu:.1%}",
+                sig(c.estimate.tokens_per_s), sig(c.estimate.memory.total_gb),
+                sig(c.estimate.step_time_s * workload.gpus / 3600.0 * steps(c)),
+            )  # fmt: skip
+        console.print(table)
     return 0
 
 
+VALIDATE_METRICS = {"gpu_hours": "GPU-h", "tokens_per_s_per_gpu": "tok/s/GPU", "mfu": "MFU",
+                    "tflops_per_gpu": "TFLOP/s/GPU", "hw_tflops_per_gpu": "HW TFLOP/s/GPU"}  # fmt: skip
+
+
+LAYOUT_FROM = {"layout search": "search", "published + search": "pub.+search"}
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from simcompute.report.tables import frame_table, make_console
+    from rich import box
+    from rich.table import Table
+
+    from simcompute.report.answer import sig
+    from simcompute.report.tables import make_console
     from simcompute.validate import run_validation
 
     report = run_validation()
     path = report.write_csv(args.out)
     table = report.table
-    shown = table[
-        ["case", "metric", "published", "predicted", "error_pct", "mfu", "layout", "layout_from", "skipped"]
-    ]
     console = make_console()
-    console.print(frame_table(shown, "simcompute validate: published training runs vs prediction"))
     console.print(
-        f"{len(report.predicted)} cases predicted, {int((table['skipped'] != '').sum())} skipped; "
-        f"median |error| {report.median_abs_error_pct:.1f}%, max |error| {report.max_abs_error_pct:.1f}%; "
-        f"written to {path}"
+        f"{len(report.predicted)} published training runs predicted: median |error| "
+        f"{report.median_abs_error_pct:.1f}%, max |error| {report.max_abs_error_pct:.1f}%",
+        markup=False,
     )
+    shown = Table(title="published training runs vs prediction", box=box.SIMPLE_HEAD, collapse_padding=True)
+    for label in ("case", "metric", "published", "predicted", "error", "MFU", "layout", "layout from"):
+        shown.add_column(label, justify="left" if label in ("case", "metric", "layout", "layout from") else "right",
+                         no_wrap=True)  # fmt: skip
+    for _, row in report.predicted.iterrows():
+        shown.add_row(
+            str(row["case"]), VALIDATE_METRICS.get(row["metric"], str(row["metric"])), sig(row["published"]),
+            sig(row["predicted"]), f"{row['error_pct']:+.1f}%", f"{row['mfu']:.0%}",
+            str(row["layout"]).split(" (")[0], LAYOUT_FROM.get(row["layout_from"], str(row["layout_from"])),
+        )  # fmt: skip
+    console.print(shown)
+    skipped = table[table["skipped"].fillna("") != ""]
+    for _, row in skipped.iterrows():
+        console.print(f"skipped {row['case']}: {row['skipped']}", markup=False, highlight=False)
+    console.print(f"written to {path} (every column, full precision)")
     return 0
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     try:
-        import torch  # noqa: F401  (the calibrate extra)
-    except ImportError:
-        raise UsageError("calibration needs PyTorch: pip install -e .[calibrate]") from None
-    from calibration.cli import run as run_calibration
+        import scipy  # noqa: F401  (the calibrate extra: the fit)
+        import torch  # noqa: F401  (the calibrate extra: the trainer)
+
+        from calibration.cli import run as run_calibration
+    except ImportError as exc:
+        raise UsageError(
+            f"calibration needs the calibrate extra ({exc.name or exc} is missing): "
+            'pip install torch (a CPU or CUDA build), then pip install -e ".[calibrate]"'
+        ) from None
 
     return run_calibration(args)
 
@@ -123,7 +190,7 @@ def _run_samples(args: argparse.Namespace, out: Path) -> int:
     import yaml
 
     from simcompute.report.progress import sweep_progress
-    from simcompute.report.tables import frame_table, make_console
+    from simcompute.report.tables import frame_table, make_console, print_intervals
     from simcompute.uncertainty import monte_carlo
 
     if args.calibration:
@@ -134,10 +201,12 @@ def _run_samples(args: argparse.Namespace, out: Path) -> int:
     mc.write(out)
     if not args.quiet:
         console = make_console()
-        shown = mc.intervals[~mc.intervals["column"].str.contains(r"\.")]
-        console.print(frame_table(shown, f"{args.samples} Monte Carlo samples: intervals of the total row"))
-        console.print(frame_table(mc.drivers.head(10), "what drives the spread (Spearman rank correlation)"))
-        console.print(f"results written to {out}/ (samples.parquet, intervals.csv, drivers.csv)")
+        print_intervals(mc.intervals, f"{args.samples} Monte Carlo samples of {raw.get('name', '')}", console)
+        drivers = mc.drivers[~mc.drivers["output"].str.contains(".", regex=False)].drop_duplicates("output")
+        console.print(frame_table(drivers.head(10), "what drives the spread of the total (strongest input)"))
+        console.print(
+            f"results written to {out}/ (samples.parquet, intervals.csv with every column, drivers.csv)"
+        )
     return 0
 
 
@@ -159,6 +228,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         )
     failed = int((rows["status"] != "ok").sum()) if len(rows) else 0
     if not args.quiet:
+        for line in _sweep_answer(rows):
+            print(line)
         print(f"{len(rows)} runs ({failed} failed) written to {out}/sweep.parquet and sweep.csv")
     if len(rows) and failed == len(rows):
         print(
@@ -169,6 +240,36 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep_answer(rows) -> list[str]:
+    """The fastest, cheapest and lowest-CO2 run of a sweep: of its one workload if it has one
+    (idle GPUs left out), else of the total."""
+    from simcompute.report.answer import duration, energy, mass, usd
+
+    ok = rows[rows["status"] == "ok"] if len(rows) else rows
+    if ok.empty:
+        return []
+    workloads = {c.split(".", 1)[0] for c in ok.columns if c.endswith(".wall_time_s")} - {"idle", "failed"}
+    prefix = f"{workloads.pop()}." if len(workloads) == 1 else ""
+    ok = ok.copy()
+    for c in [c for c in ok.columns if c.startswith("param.") and isinstance(ok[c].iloc[0], dict)]:
+        key = next(iter(ok[c].iloc[0]), None)  # a mapping swept as a whole: named by its first field
+        ok[f"{c}.{key}"] = ok[c].map(lambda d, key=key: d.get(key) if isinstance(d, dict) else None)
+        ok = ok.drop(columns=c)
+    params = [c for c in ok.columns if c.startswith("param.")]
+    varied = [c for c in params if ok[c].astype(str).nunique() > 1] or params
+    lines = [f"answer for {prefix[:-1] or 'the total'} over {len(ok)} runs:"]
+    for label, column in (("fastest", "wall_time_s"), ("cheapest", "cost_usd"), ("lowest CO2", "co2_kg")):
+        if prefix + column not in ok:
+            continue
+        best = ok.loc[ok[prefix + column].astype(float).idxmin()]
+        where = ", ".join(f"{c.removeprefix('param.')}={best[c]}" for c in varied)
+        lines.append(
+            f"  {label}: {where}: {duration(best[prefix + 'wall_time_s'])}, {usd(best[prefix + 'cost_usd'])}, "
+            f"{mass(best[prefix + 'co2_kg'])} CO2, {energy(best[prefix + 'facility_energy_kwh'])}"
+        )
+    return lines
+
+
 def _add_executor_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
     p.add_argument("--backend", choices=["local", "ray"], default="local", help="where runs execute")
@@ -176,10 +277,11 @@ def _add_executor_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="keep finished runs in --out, run only the missing")
 
 
-CATALOG_COLUMNS = {
+CATALOG_COLUMNS = {  # the columns shown in the terminal (at most 120 wide); --csv prints every column
     "accelerators": ["id", "generation", "memory_gb", "hbm_bandwidth_tbps", "tdp_w", "idle_power_w",
-                     "peak_tflops_bf16", "peak_tflops_fp16", "peak_tflops_fp8"],
-    "generations": None,
+                     "peak_tflops_bf16", "peak_tflops_fp8", "list_price_usd_per_gpu_hour"],
+    "generations": ["id", "typical_mfu", "gemm_efficiency_max", "memory_efficiency", "attention_efficiency",
+                    "training_activity", "decode_activity", "communication_activity"],
     "nodes": ["id", "gpu", "gpus_per_node", "nvlink_bandwidth_gbps", "host_power_idle_w", "host_power_max_w",
               "rated_power_w"],
     "fabrics": ["id", "bandwidth_gbps", "latency_us", "switch_power_w_per_node"],
@@ -200,11 +302,18 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
             print(frame.to_csv(index=False), end="")
             continue
         columns = CATALOG_COLUMNS.get(kind) or [c for c in frame.columns if c != "sources"]
-        console.print(frame_table(frame[[c for c in columns if c in frame.columns]], kind))
+        shown = frame[[c for c in columns if c in frame.columns]]
+        if "water_intensity_l_per_kwh" in shown:  # an explicit unknown, never a silent blank or 0
+            shown = shown.astype({"water_intensity_l_per_kwh": object}).fillna(
+                {"water_intensity_l_per_kwh": "unknown"}
+            )
+        # one word of a header per line: no header is cut, and columns stay as narrow as their values
+        console.print(frame_table(shown.rename(columns=lambda c: c.replace("_", "\n")), kind))
     return 0
 
 
 def _cmd_carbon_window(args: argparse.Namespace) -> int:
+    from simcompute.report.answer import mass, usd
     from simcompute.report.tables import make_console
     from simcompute.units import format_duration, parse_duration
     from simcompute.whatif import best_start
@@ -217,15 +326,31 @@ def _cmd_carbon_window(args: argparse.Namespace) -> int:
     if args.csv:
         print(window.table.to_csv(index=False), end="")
         return 0
-    make_console().print(
-        f"best start: +{format_duration(window.best_offset_s)}: {window.co2_best_kg / 1000:,.3g} t CO2 vs "
-        f"{window.co2_now_kg / 1000:,.3g} t now (saves {window.saving_kg / 1000:,.3g} t, {window.saving_share:.1%})"
+    console = make_console()
+    best = window.table.loc[window.table["start_offset_s"] == window.best_offset_s].iloc[0]
+    now = window.table.iloc[0]
+    console.print(
+        f"best start: +{format_duration(window.best_offset_s)}: {mass(window.co2_best_kg)} CO2 vs "
+        f"{mass(window.co2_now_kg)} now (saves {mass(window.saving_kg)}, {window.saving_share:.1%}); "
+        f"electricity {usd(best['energy_cost_usd'])} vs {usd(now['energy_cost_usd'])} now",
+        markup=False,
+        highlight=False,
     )
+    if window.table["co2_kg"].nunique() == 1:
+        console.print(
+            "note: every start emits the same CO2: the site has a constant carbon intensity. "
+            "Give site.grid_profile (an hourly CSV or a bundled name, e.g. us-west-example) to compare starts.",
+            style="yellow",
+            markup=False,
+        )
     return 0
 
 
 def _cmd_pareto(args: argparse.Namespace) -> int:
-    from simcompute.report.tables import frame_table, make_console
+    from rich.table import Table
+
+    from simcompute.report.answer import duration, energy, mass, sig
+    from simcompute.report.tables import make_console
     from simcompute.whatif import pareto_caps
 
     try:
@@ -235,13 +360,41 @@ def _cmd_pareto(args: argparse.Namespace) -> int:
     table = pareto_caps(args.scenario, caps, calibration=args.calibration)
     if args.csv:
         print(table.to_csv(index=False), end="")
-    else:
-        make_console().print(frame_table(table, "GPU power cap: time vs energy"))
+        return 0
+
+    def cap(w: float) -> str:
+        return "uncapped" if w != w else f"{w:,.0f} W"
+
+    console = make_console()
+    fast = table.loc[table["time_s"].idxmin()]
+    frugal = table.loc[table["facility_energy_kwh"].idxmin()]
+    console.print(
+        f"fastest: {cap(fast['gpu_power_limit_w'])}, {duration(fast['time_s'])}, {energy(fast['facility_energy_kwh'])}; "
+        f"least energy: {cap(frugal['gpu_power_limit_w'])}, {duration(frugal['time_s'])}, "
+        f"{energy(frugal['facility_energy_kwh'])} "
+        f"({frugal['facility_energy_kwh'] / fast['facility_energy_kwh'] - 1:+.0%} energy, "
+        f"{frugal['time_s'] / fast['time_s'] - 1:+.0%} time)",
+        markup=False,
+        highlight=False,
+    )
+    shown = Table(title="GPU power cap: time vs energy of the workloads")
+    for label in ("GPU cap", "time", "IT energy", "facility energy", "CO2", "mean GPU W", "on the front"):
+        shown.add_column(label, justify="right")
+    for _, row in table.iterrows():
+        shown.add_row(
+            cap(row["gpu_power_limit_w"]), duration(row["time_s"]), energy(row["it_energy_kwh"]),
+            energy(row["facility_energy_kwh"]), mass(row["co2_kg"]), sig(row["mean_gpu_power_w"]),
+            "yes" if row["pareto"] else "no",
+        )  # fmt: skip
+    console.print(shown)
     return 0
 
 
 def _cmd_plan_serving(args: argparse.Namespace) -> int:
-    from simcompute.report.tables import frame_table, make_console
+    from rich.table import Table
+
+    from simcompute.report.answer import energy, mass, ms, usd
+    from simcompute.report.tables import make_console
     from simcompute.serving_plan import parse_slo, plan_serving
 
     slo = parse_slo(args.slo)
@@ -251,14 +404,52 @@ def _cmd_plan_serving(args: argparse.Namespace) -> int:
     )
     if args.csv:
         print(frame.to_csv(index=False), end="")
+        return 0
+    console = make_console()
+    meeting = frame[frame["meets_slo"]]
+    if meeting.empty:
+        console.print(f"no GPU type meets {args.slo} with up to {args.max_replicas} replicas", markup=False)
     else:
-        make_console().print(frame_table(frame, f"plan-serving: {args.slo}"))
+        best = meeting.loc[meeting["cost_usd_per_1k_queries"].idxmin()]
+        console.print(
+            f"cheapest option meeting {args.slo}: {best['replicas']:,} x {best['gpu']} "
+            f"({best['gpus']:,} GPUs): {usd(best['cost_usd_per_1k_queries'])} per 1,000 queries "
+            f"({best['price_from']}), {energy(best['wh_per_1k_queries'] / 1000.0)} and "
+            f"{mass(best['co2_g_per_1k_queries'] / 1000.0)} CO2 per 1,000 queries",
+            markup=False,
+            highlight=False,
+        )
+    table = Table(title=f"plan-serving: fewest replicas per GPU type meeting {args.slo}; per 1,000 queries")
+    for label in ("GPU", "meets", "replicas", *slo, "energy", "CO2", "cost", "GPU-hour price"):
+        table.add_column(label.removesuffix("_s"), justify="left" if label == "GPU" else "right")
+    for _, row in frame.iterrows():
+        price = "unknown" if row["gpu_hour_usd"] != row["gpu_hour_usd"] or row["gpu_hour_usd"] is None else (
+            f"${row['gpu_hour_usd']:.2f} ({'scenario' if row['price_from'] == 'scenario' else 'list'})"
+        )  # fmt: skip
+        table.add_row(
+            str(row["gpu"]), "yes" if row["meets_slo"] else "no", f"{row['replicas']:,}",
+            *(ms(row[k]) for k in slo), energy(row["wh_per_1k_queries"] / 1000.0),
+            mass(row["co2_g_per_1k_queries"] / 1000.0), usd(row["cost_usd_per_1k_queries"]), price,
+        )  # fmt: skip
+    console.print(table)
+    if (frame["price_from"] != "scenario").any():
+        console.print(
+            "GPU types the scenario does not price are costed at the catalog's on-demand list price "
+            "(`simcompute catalog accelerators --csv` for the source and date); unknown prices count electricity only.",
+            markup=False,
+        )
     return 0
 
 
+CATALOG_KINDS = ("accelerators", "generations", "nodes", "fabrics", "models", "regions")
+"""The catalog's tables (`simcompute.catalog.KINDS`; a test keeps the two equal). Spelled out
+here so that building the parser imports nothing heavy."""
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; it imports no simulator module, so `--help` starts fast."""
+    from calibration.options import add_arguments as add_calibrate_arguments
     from simcompute import __version__
-    from simcompute.catalog import KINDS
 
     parser = argparse.ArgumentParser(
         prog="simcompute", description="Compute, energy and cost simulator for AI training and inference."
@@ -274,8 +465,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.add_argument("--no-plot", action="store_true", help="skip the power plot")
     p.add_argument("--samples", type=int, help="Monte Carlo replicas over the scenario's {dist: ...} inputs")
+    p.add_argument("--report", action="store_true", help="also write report.html (one self-contained file)")
     _add_executor_options(p)
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("report", help="write report.html (self-contained HTML) for a run's output folder")
+    p.add_argument("run_dir", help="output folder of `simcompute run`")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("carbon-window", help="start time within a window that minimises the workloads' CO2")
     p.add_argument("scenario", help="scenario YAML file")
@@ -303,8 +499,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("calibrate", help="measure this machine with a real PyTorch trainer; write a profile")
-    from calibration.cli import add_arguments as add_calibrate_arguments
-
     add_calibrate_arguments(p)
     p.set_defaults(func=_cmd_calibrate)
 
@@ -326,7 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_plan_serving)
 
     p = sub.add_parser("catalog", help="list the bundled hardware, models and regions")
-    p.add_argument("kind", nargs="?", choices=list(KINDS), help="one kind only")
+    p.add_argument("kind", nargs="?", choices=CATALOG_KINDS, help="one kind only")
     p.add_argument("--csv", action="store_true", help="print every column as CSV")
     p.set_defaults(func=_cmd_catalog)
     return parser

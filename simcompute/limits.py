@@ -151,8 +151,10 @@ def simulated_time_s(resolved: ResolvedScenario) -> float:
         cfg = service.config
         if cfg.duration is not None:
             end = max(end, cfg.duration)
-    horizon = resolved.scenario.horizon
-    return min(end, horizon) if horizon is not None else end
+    scenario = resolved.scenario
+    if scenario.window is not None:  # a fixed accounting period: the run lasts exactly this long
+        return scenario.window
+    return min(end, scenario.horizon) if scenario.horizon is not None else end
 
 
 def check_work(resolved: ResolvedScenario) -> None:

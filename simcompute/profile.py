@@ -1,4 +1,5 @@
-"""Calibration profiles: measured values that replace catalog defaults.
+"""Calibration profiles: measured values that replace catalog defaults (README, "Calibrating on
+your own GPU").
 
 A profile is written by `simcompute calibrate` on one GPU type and applies only to it. The
 simulator reads the `fitted` block; `provenance` and `points` document where it came from.
@@ -49,7 +50,8 @@ class FittedParameters(BaseModel):
     step_overhead_s: float | None = Field(default=None, ge=0, le=3600.0)
     prefill_efficiency: float | None = Field(default=None, gt=0, le=1)
     energy_per_model_flop_j: float | None = Field(default=None, gt=0, le=1.0)
-    goodness_of_fit: dict[str, float | int | None] = Field(default_factory=dict)
+    goodness_of_fit: dict[str, Any] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list, description="fitted values left on a bound")
 
     @model_validator(mode="after")
     def _idle_below_max(self) -> FittedParameters:

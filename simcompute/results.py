@@ -1,4 +1,4 @@
-"""Aggregation of run records into the result DataFrames (DESIGN.md section 3), and writers."""
+"""Aggregation of run records into the result DataFrames (README, "Outputs"), and writers."""
 
 from __future__ import annotations
 
@@ -51,11 +51,33 @@ class Result:
     TABLES = ("summary", "timeseries", "jobs", "requests", "events", "power", "cluster")
 
     def total(self, column: str) -> float:
-        """A column of the summary's `total` row."""
+        """A column of the summary's `total` row, e.g. `total("co2_kg")`.
+
+        An unknown column raises a `KeyError` that names the closest columns.
+        """
+        if column not in self.summary.columns:
+            import difflib
+
+            numeric = [c for c in self.summary.columns if c not in ("workload", "kind")]
+            close = difflib.get_close_matches(column, numeric, n=3, cutoff=0.5)
+            close += [c for c in numeric if c.startswith(column) and c not in close][: 3 - len(close)]
+            hint = (
+                f"did you mean {', '.join(repr(c) for c in close)}?"
+                if close
+                else f"columns: {', '.join(numeric)}"
+            )
+            raise KeyError(f"no summary column {column!r}; {hint}")
         return float(self.summary.loc[self.summary["workload"] == "total", column].iloc[0])
 
     def write(self, out_dir: str | Path, formats: tuple[str, ...] = ("csv", "parquet")) -> list[Path]:
-        """Write every table as CSV and Parquet, plus `metadata.json`; returns the paths."""
+        """Write the tables into `out_dir` (created if missing) and return the paths written.
+
+        Each of `TABLES` becomes `<name>.csv` and/or `<name>.parquet` per `formats` (`power`,
+        the raw piecewise-constant power log, only as Parquet: it is large); empty tables keep
+        their header. `metadata.json` (scenario, seed, version, hardware, capacity) is always
+        written. Existing files of the same names are overwritten. `simcompute run` calls it,
+        then adds `power.png` (and `report.html` with `--report`).
+        """
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written = []
@@ -203,10 +225,21 @@ def _add_inference_columns(frame: pd.DataFrame, records: Records, jobs: dict[str
             frame.loc[i, key] = value
 
 
+REQUEST_COLUMNS = {  # the `requests` table's columns and types, also when it has no rows
+    "workload": "object", "request": "int64", "replica": "int64", "arrival_s": "float64",
+    "admitted_s": "float64", "first_token_s": "float64", "finish_s": "float64", "prompt_tokens": "int64",
+    "output_tokens": "int64", "preemptions": "int64", "energy_j": "float64", "reroutes": "int64",
+    "outcome": "object", "queue_s": "float64",
+    "ttft_s": "float64", "tpot_s": "float64", "e2e_s": "float64",
+}  # fmt: skip
+
+
 def build_requests(records: Records) -> pd.DataFrame:
-    """One row per request of every inference workload (empty without services)."""
+    """One row per request of every inference workload (no rows, same columns, without services)."""
     frames = [requests_frame(name, cols) for name, cols in records.requests.items()]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if frames:
+        return pd.concat(frames, ignore_index=True)
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in REQUEST_COLUMNS.items()})
 
 
 def _ratio(num, den):
@@ -286,7 +319,8 @@ def build_cluster(
 ) -> pd.DataFrame:
     """One row of cluster operations: utilization, fragmentation, and where the energy went.
 
-    Training jobs only: inference services hold their reserved GPUs outside the scheduler.
+    Training jobs only: services claim GPUs through the scheduler too, but their GPU-time and
+    energy are in their own rows.
 
     `lost_work_energy_kwh`, `checkpoint_energy_kwh` and `restart_energy_kwh` are breakdowns of
     the jobs' energy (already in `jobs_energy_kwh`), not additions to the total.

@@ -59,14 +59,32 @@ def _node_for(gpu: str) -> str:
     return str(match["id"].iloc[0])
 
 
+def gpu_price(scenario: Scenario, node: str) -> tuple[float | None, str]:
+    """The GPU-hour price of `node` and where it comes from: the scenario's own price for its
+    own GPU type, else the catalog's on-demand list price of that GPU type (None if unknown)."""
+    catalog = load_catalog()
+    gpu = catalog.node(node).gpu
+    cfg = scenario.cluster
+    if cfg.owned is not None:
+        return None, "scenario (owned hardware)"
+    if cfg.gpu_hour_usd is not None and catalog.node(cfg.node).gpu == gpu:
+        return float(cfg.gpu_hour_usd), "scenario"
+    price = catalog.accelerator(gpu).list_price_usd_per_gpu_hour
+    return price, "catalog list price" if price is not None else "unknown: electricity only"
+
+
 def evaluate(scenario: Scenario, service: InferenceWorkload, node: str, replicas: int) -> pd.Series:
-    """The service's summary row with `replicas` replicas on a cluster of `node`s that fits them."""
+    """The service's summary row with `replicas` replicas on a cluster of `node`s that fits them,
+    priced per `gpu_price`."""
     gpn = load_catalog().node(node).gpus_per_node
     nodes = math.ceil(replicas * service.gpus_per_replica / gpn)
+    cluster = {"node": node, "nodes": nodes}
+    if scenario.cluster.owned is None:
+        cluster["gpu_hour_usd"] = gpu_price(scenario, node)[0]
     trial = scenario.model_copy(
         update={
             "workloads": [service.model_copy(update={"replicas": replicas})],
-            "cluster": scenario.cluster.model_copy(update={"node": node, "nodes": nodes}),
+            "cluster": scenario.cluster.model_copy(update=cluster),
         }
     )
     return run(trial).summary.iloc[0]
@@ -80,7 +98,8 @@ def plan_serving(
     gpus: list[str] | None = None,
     max_replicas: int = 256,
 ) -> pd.DataFrame:
-    """One row per GPU option: fewest replicas meeting `slo`, their latencies, energy and cost."""
+    """One row per GPU option: fewest replicas meeting `slo`, their latencies, energy and cost
+    (GPU-hours at `gpu_price`: the scenario's price for its GPU type, catalog list prices for others)."""
     scenario = load_scenario(source)
     service = _service(scenario, workload)
     nodes = [_node_for(g) for g in gpus] if gpus else [scenario.cluster.node]
@@ -103,6 +122,7 @@ def plan_serving(
                 mid = (lo + hi) // 2
                 lo, hi = (lo, mid) if meets(mid) else (mid, hi)
         best = cache[hi] if found else cache[max(cache)]
+        price, price_from = gpu_price(scenario, node)
         rows.append(
             {
                 "node": node,
@@ -113,6 +133,8 @@ def plan_serving(
                 **{k: best[k] for k in slo},
                 "wh_per_1k_queries": best["wh_per_query"] * 1000.0,
                 "cost_usd_per_1k_queries": best["cost_usd_per_1k_queries"],
+                "gpu_hour_usd": price,
+                "price_from": price_from,
                 "co2_g_per_1k_queries": best["co2_g_per_1k_queries"],
                 "simulations": len(cache),
             }

@@ -1,6 +1,8 @@
-"""Parsing of human-friendly quantities: durations (`90s`, `6h`, `30d`) and counts (`2T`, `4M`).
+"""Unit constants, and parsing of human-friendly quantities: durations (`90s`, `6h`, `30d`) and
+counts (`2T`, `4M`).
 
-Counts use decimal SI multipliers (`4M` = 4,000,000), as token counts are reported in papers.
+Counts use decimal SI multipliers (`4M` = 4,000,000), as token counts are reported in papers;
+binary ones (`4Mi` = 4 x 2^20 = 4,194,304) for batch sizes, which papers write as "4M" meaning 2^22.
 """
 
 from __future__ import annotations
@@ -10,21 +12,28 @@ import re
 
 from simcompute.errors import show
 
+SECONDS_PER_MINUTE = 60.0
+SECONDS_PER_HOUR = 3600.0
+SECONDS_PER_DAY = 86400.0
+J_PER_KWH = 3.6e6
+"""Joules in a kilowatt-hour (1000 W x 3600 s)."""
+
 SECONDS_PER_UNIT = {
     "ms": 1e-3,
     "s": 1.0,
-    "m": 60.0,
-    "min": 60.0,
-    "h": 3600.0,
-    "d": 86400.0,
-    "w": 7 * 86400.0,
-    "y": 365 * 86400.0,
+    "m": SECONDS_PER_MINUTE,
+    "min": SECONDS_PER_MINUTE,
+    "h": SECONDS_PER_HOUR,
+    "d": SECONDS_PER_DAY,
+    "w": 7 * SECONDS_PER_DAY,
+    "y": 365 * SECONDS_PER_DAY,
 }
-COUNT_MULTIPLIERS = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15}
+COUNT_MULTIPLIERS = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15,
+                     "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40}  # fmt: skip
 
 _NUMBER = r"[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?"
 _DURATION_RE = re.compile(rf"^\s*({_NUMBER})\s*(ms|s|min|m|h|d|w|y)?\s*$")
-_COUNT_RE = re.compile(rf"^\s*({_NUMBER})\s*([kKMBGTP]?)\s*$")
+_COUNT_RE = re.compile(rf"^\s*({_NUMBER})\s*(Ki|Mi|Gi|Ti|[kKMBGTP]?)\s*$")
 
 
 MAX_NUMBER_CHARS = 64
@@ -79,19 +88,19 @@ def parse_duration(value: object) -> float:
 
 
 def parse_count(value: object) -> float:
-    """A count from a number or a string like `2e12`, `300B`, `4M`, `2T` (decimal multipliers)."""
+    """A count from a number or a string like `2e12`, `300B`, `4M`, `2T` (decimal) or `4Mi` (binary)."""
     count = _number(value, "count")
     if count is None:
         assert isinstance(value, str)
         match = _text_number(value.replace("_", "").replace(",", ""), _COUNT_RE, "count",
-                             "use a number, '2e12', or a suffix k/M/B/T (e.g. '300B')")  # fmt: skip
+                             "use a number, '2e12', a suffix k/M/B/T (e.g. '300B') or Ki/Mi/Gi/Ti ('4Mi')")  # fmt: skip
         count = float(match.group(1)) * COUNT_MULTIPLIERS[match.group(2)]
     return _checked(count, value, "count")
 
 
 def format_duration(seconds: float) -> str:
     """Short human form of a duration, for tables (`3.2h`, `14.8d`)."""
-    for unit, size in (("d", 86400.0), ("h", 3600.0), ("m", 60.0)):
+    for unit, size in (("d", SECONDS_PER_DAY), ("h", SECONDS_PER_HOUR), ("m", SECONDS_PER_MINUTE)):
         if seconds >= size:
             return f"{seconds / size:.3g}{unit}"
     return f"{seconds:.3g}s"

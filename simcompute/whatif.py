@@ -18,9 +18,10 @@ import pandas as pd
 from simcompute.api import run
 from simcompute.config import Scenario, load_scenario, scenario_from_dict
 from simcompute.engine import simulate
-from simcompute.engine.cluster import IDLE_OWNER
-from simcompute.power.accounting import J_PER_KWH, account
+from simcompute.engine.cluster import FAILED_OWNER, IDLE_OWNER
+from simcompute.power.accounting import account
 from simcompute.resolve import resolve
+from simcompute.units import J_PER_KWH, SECONDS_PER_HOUR
 
 ScenarioLike = str | Path | Mapping[str, Any] | Scenario
 
@@ -44,7 +45,11 @@ class CarbonWindow:
 
 
 def best_start(
-    scenario: ScenarioLike, window_s: float, step_s: float = 3600.0, *, calibration: str | None = None
+    scenario: ScenarioLike,
+    window_s: float,
+    step_s: float = SECONDS_PER_HOUR,
+    *,
+    calibration: str | None = None,
 ) -> CarbonWindow:
     """The start within [0, window_s] (in steps of `step_s`) that minimises the workloads' CO2.
 
@@ -84,7 +89,8 @@ def pareto_caps(
     """Run the scenario once per cluster GPU power cap (None: uncapped); mark the Pareto front.
 
     A row is on the front when no other cap finishes the workloads sooner with no more
-    facility energy (or with less energy and no later).
+    facility energy (or with less energy and no later). Totals and the mean GPU power (GPU
+    energy over GPU-hours) are over the workloads only: not the idle pool, not failed GPUs.
     """
     base = load_scenario(scenario).model_dump(mode="python")
     rows = []
@@ -92,7 +98,8 @@ def pareto_caps(
         data = {**base, "cluster": {**base["cluster"], "gpu_power_limit_w": cap}}
         result = run(scenario_from_dict(data), calibration=calibration)
         s = result.summary
-        work = s[~s["workload"].isin(["idle", "total"])]
+        work = s[~s["workload"].isin([IDLE_OWNER, FAILED_OWNER, "total"])]
+        gpu_hours = work["gpu_hours"].to_numpy()
         rows.append(
             {
                 "gpu_power_limit_w": np.nan if cap is None else float(cap),
@@ -100,7 +107,9 @@ def pareto_caps(
                 "it_energy_kwh": float(work["it_energy_kwh"].sum()),
                 "facility_energy_kwh": float(work["facility_energy_kwh"].sum()),
                 "co2_kg": float(work["co2_kg"].sum()),
-                "mean_gpu_power_w": float(work["mean_gpu_power_w"].mean()),
+                "mean_gpu_power_w": float(
+                    (work["mean_gpu_power_w"].to_numpy() * gpu_hours).sum() / gpu_hours.sum()
+                ),
             }
         )
     table = pd.DataFrame(rows)

@@ -126,3 +126,18 @@ def test_unwritable_output_is_one_line(tmp_path, capsys):
     assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert main(["validate", "--out", str(blocker / "v.csv")]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_catalog_headers_are_not_cut_and_unknowns_say_so(capsys):
+    assert main(["catalog"]) == 0
+    out = capsys.readouterr().out
+    assert "…" not in out and max(len(line) for line in out.splitlines()) <= 120
+    assert "unknown" in out  # regions without a sourced off-site water intensity, GPUs without a list price
+
+
+def test_carbon_window_answers_in_human_units_and_warns_on_a_flat_grid(capsys):
+    assert main(["carbon-window", str(SCENARIOS / "carbon-window.yaml"), "--window", "24h"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("best start: +") and " kg CO2 vs " in out and "note:" not in out
+    assert main(["carbon-window", str(SCENARIOS / "quickstart.yaml"), "--window", "3h"]) == 0
+    assert "note: every start emits the same CO2" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""Physics and accounting invariants that hold for every run (DESIGN.md section 4)."""
+"""Physics and accounting invariants that hold for every run (README, "How the numbers are made")."""
 
 import numpy as np
 import pytest

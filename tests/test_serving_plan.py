@@ -33,3 +33,21 @@ def test_fewest_replicas_meet_the_slo():
 def test_cli_bad_slo_is_one_line(capsys, tmp_path):
     assert main(["plan-serving", "scenarios/llama2-7b-serving.yaml", "--slo", "nonsense"]) == 2
     assert "--slo" in capsys.readouterr().err
+
+
+def test_gpu_types_the_scenario_does_not_price_get_their_list_price():
+    from simcompute.catalog import load_catalog
+    from simcompute.serving_plan import gpu_price
+
+    sc = scenario()  # prices its own GPU type
+    own = load_catalog().node(sc.cluster.node).gpu
+    other = "dgx-h100"
+    assert gpu_price(sc, sc.cluster.node) == (sc.cluster.gpu_hour_usd, "scenario")
+    price, origin = gpu_price(sc, other)
+    assert (
+        origin == "catalog list price"
+        and price == load_catalog().accelerator("h100-sxm").list_price_usd_per_gpu_hour
+    )
+    assert price != sc.cluster.gpu_hour_usd and own != "h100-sxm"
+    row = evaluate(sc, sc.workloads[0], other, 1)
+    assert row["hardware_cost_usd"] == pytest.approx(row["gpu_hours"] * price)

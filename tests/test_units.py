@@ -2,6 +2,7 @@ import math
 
 import pytest
 
+from simcompute import units
 from simcompute.units import format_duration, parse_count, parse_duration
 
 
@@ -46,3 +47,10 @@ def test_format_duration():
     assert format_duration(2 * 86400) == "2d"
     assert format_duration(5400) == "1.5h"
     assert not math.isnan(float(format_duration(3)[:-1]))
+
+
+def test_unit_constants_agree():
+    assert units.SECONDS_PER_HOUR == 60 * units.SECONDS_PER_MINUTE == 3600.0
+    assert units.SECONDS_PER_DAY == 24 * units.SECONDS_PER_HOUR
+    assert units.J_PER_KWH == 1000.0 * units.SECONDS_PER_HOUR  # 1 kW for 1 h
+    assert units.parse_duration("2h") == 2 * units.SECONDS_PER_HOUR

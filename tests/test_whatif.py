@@ -3,8 +3,10 @@
 import pytest
 import yaml
 
+from simcompute import run
 from simcompute.cli import main
 from simcompute.whatif import best_start, pareto_caps
+from tests.conftest import SCENARIOS
 
 
 def test_best_start_finds_the_low_carbon_hours(scenario_dict):
@@ -36,3 +38,15 @@ def test_cli_whatif_commands(tmp_path, capsys, scenario_dict):
     assert main(["pareto", str(path), "--caps", "250,300", "--csv"]) == 0
     assert "gpu_power_limit_w" in capsys.readouterr().out
     assert main(["pareto", str(path), "--caps", "x"]) == 2
+
+
+def test_pareto_mean_gpu_power_leaves_out_idle_and_failed_gpus():
+    """llama2-7b-h100 has a `failed` row (idle power); the front reports the workload's power."""
+    path = SCENARIOS / "llama2-7b-h100.yaml"
+    summary = run(path).summary.set_index("workload")
+    assert {"idle", "failed"} <= set(summary.index)
+    table = pareto_caps(path, [None])
+    assert table["mean_gpu_power_w"].item() == pytest.approx(
+        summary.loc["llama-2-7b", "mean_gpu_power_w"], rel=1e-12
+    )
+    assert table["mean_gpu_power_w"].item() > 500.0

@@ -44,6 +44,7 @@ class Accelerator(_Record):
     idle_power_w: float
     scaleup_bandwidth_gbps: float
     peak_tflops: Mapping[str, float]
+    list_price_usd_per_gpu_hour: float | None = None  # on-demand cloud rental; None: unknown
 
     @field_validator("peak_tflops", mode="after")
     @classmethod

@@ -145,9 +145,10 @@ LENGTH_KINDS = ("fixed", "uniform", "lognormal", "empirical")
 class InferenceWorkload(Strict):
     """An inference service: `replicas` copies of a model, each on `gpus_per_replica` GPUs.
 
-    Requests arrive for `duration` (or until `requests` have arrived) and the service runs
-    until the last one is answered (or the scenario horizon). The service reserves its GPUs
-    for the whole run.
+    The service is submitted at `submit_at` and starts when its GPUs are free; requests
+    arrive from its start for `duration` (or until `requests` have arrived) and it runs until
+    the last one is answered (or the scenario horizon), holding its GPUs (a replica whose node
+    fails claims new ones).
     """
 
     kind: Literal["inference"]
@@ -158,11 +159,15 @@ class InferenceWorkload(Strict):
         default=1, gt=0, le=1024, description="tensor-parallel degree inside a replica"
     )
     precision: InferencePrecision = Field(default="bf16", description="weight precision")
+    submit_at: Duration = Field(default=0.0, ge=0, description="when the service asks for its GPUs")
     arrivals: Arrivals
     prompt_tokens: Length | None = Field(default=None, description="default: fixed 512 (not with traces)")
     output_tokens: Length | None = Field(default=None, description="default: fixed 256 (not with traces)")
     duration: Duration | None = Field(
-        default=None, gt=0, le=MAX_DURATION_S, description="arrivals stop after this time"
+        default=None,
+        gt=0,
+        le=MAX_DURATION_S,
+        description="arrivals stop this long after the start; the service holds its GPUs as long",
     )
     requests: Count | None = Field(
         default=None, ge=1, le=MAX_REQUESTS, description="arrivals stop after this many"

@@ -56,7 +56,10 @@ class Scenario(Strict):
     name: str = Field(min_length=1, max_length=MAX_NAME_CHARS, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     description: str | None = None
     seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    # horizon: a cap (the run ends when the work is done, at the latest here);
+    # window: a fixed accounting period (the run lasts exactly this long)
     horizon: Duration | None = Field(default=None, gt=0, le=MAX_DURATION_S)
+    window: Duration | None = Field(default=None, gt=0, le=MAX_DURATION_S)
     site: SiteConfig
     cluster: ClusterConfig
     calibration: str | None = None
@@ -76,6 +79,8 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:
+        if self.horizon is not None and self.window is not None:
+            raise field_error("window", "give horizon (a cap) or window (a fixed period), not both")
         if not self.workloads and self.scheduling.jobs is None:
             raise field_error("workloads", "list at least one workload, or a job trace in scheduling.jobs")
         seen: set[str] = set()

@@ -70,6 +70,15 @@ class Parallelism(Strict):
         return self
 
 
+def _fitting_dp(gpus: int, model_parallel: int, sequences: int) -> str:
+    """`; e.g. tp*pp = N (dp = M)`: the smallest model-parallel size above the given one whose
+    data-parallel degree divides the batch, or nothing if none does."""
+    for mp in range(model_parallel + 1, gpus + 1):
+        if gpus % mp == 0 and gpus // mp > 1 and sequences % (gpus // mp) == 0:
+            return f"; e.g. tp*pp = {mp} (dp = {gpus // mp} divides {sequences} sequences)"
+    return ""
+
+
 class TrainingWorkload(Strict):
     """A training job: runs until `tokens` have been processed (or the horizon ends)."""
 
@@ -91,6 +100,14 @@ class TrainingWorkload(Strict):
         default="flash",
         description="attention kernel: fused flash attention, or standard (s x s scores in HBM)",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _omitted_layout_is_searched(cls, data: Any) -> Any:
+        """No `parallelism` given: the layout search (`auto`), as with `parallelism: auto`."""
+        if isinstance(data, dict) and data.get("parallelism") is None:
+            return {**data, "parallelism": {"auto": True}}
+        return data
 
     @field_validator("parallelism", mode="before")
     @classmethod
@@ -135,7 +152,8 @@ class TrainingWorkload(Strict):
             raise field_error(
                 "parallelism.dp",
                 f"dp = {dp} does not divide the global batch of {seqs} sequences; set "
-                f"global_batch_tokens to {options}",
+                f"global_batch_tokens to {options}, or omit parallelism to let the layout search pick one"
+                + _fitting_dp(self.gpus, p.tp * p.pp, seqs),
             )
         if (seqs // dp) % p.microbatch_size:
             raise field_error(

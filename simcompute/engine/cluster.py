@@ -1,7 +1,7 @@
 """The cluster as nodes of GPU slots: placement, health, and who draws which power.
 
 Every GPU slot belongs to exactly one ledger owner at any time: a training job (its GPUs),
-a service that reserved it, `idle` (healthy and unheld, including GPUs stranded on a node a
+a service replica that reserved it, `idle` (healthy and unheld, including GPUs stranded on a node a
 job holds whole), or `failed` (on a node under repair; drawing idle power or nothing, as
 `failures.failed_power` says). Free-GPU bookkeeping keeps nodes in buckets by their free
 count, so placing or freeing a job touches only its own nodes; a whole node costs one list
@@ -41,7 +41,6 @@ class Cluster:
         self.nodes = spec.nodes
         self.total_gpus = spec.total_gpus
         self.free = [self.gpn] * self.nodes
-        self.reserved = [0] * self.nodes
         self.up = [True] * self.nodes
         self.down_until = [0.0] * self.nodes
         self.buckets: list[set[int]] = [set() for _ in range(self.gpn + 1)]
@@ -54,6 +53,8 @@ class Cluster:
         self.holdings: dict[Any, tuple[dict[int, None], list[tuple[int, int]]]] = {}
         self.whole_of: list[Any] = [None] * self.nodes  # the holder of a whole node
         self.on_node: list[dict[Any, None]] = [{} for _ in range(self.nodes)]  # partial holders
+        self.reserved_by: list[dict[Any, None]] = [{} for _ in range(self.nodes)]  # service replicas
+        self.reservations: dict[Any, list[tuple[int, int]]] = {}
         self.idle_owner = ledger.add_owner(IDLE_OWNER)
         self._idle_power = spec.slot_power.idle
         self._failed_power = failed_power
@@ -124,6 +125,21 @@ class Cluster:
 
     def fits(self, gpus: int) -> bool:
         return self.units(gpus) <= self.capacity()
+
+    def fits_in_nodes(self, gpus: int, parts: int) -> bool:
+        """Whether `parts` reservations of `gpus` GPUs each (at most a node's) can each be
+        placed inside one node now: the best-fit choice `reserve` makes, replayed on the
+        counts of nodes per free-GPU level."""
+        if gpus * parts > self.free_gpus:
+            return False
+        nodes_with = [len(bucket) for bucket in self.buckets]  # nodes by free GPUs
+        for _ in range(parts):
+            level = next((k for k in range(gpus, self.gpn + 1) if nodes_with[k]), None)
+            if level is None:
+                return False
+            nodes_with[level] -= 1
+            nodes_with[level - gpus] += 1
+        return True
 
     # -- placement --------------------------------------------------------------------------
 
@@ -210,40 +226,40 @@ class Cluster:
         self.busy_gpus -= gpus
         self._update_idle()
 
-    def reserve(self, count: int) -> list[tuple[int, int]]:
-        """Take `count` GPUs now, for a service that holds them until it `unreserve`s them.
+    def reserve(self, holder: Any, count: int) -> None:
+        """Reserve `count` GPUs now for `holder` (a service replica) until it `unreserve`s them.
 
-        Raises `ValueError` when fewer are free; training jobs never get these. Nodes holding
-        reserved GPUs are outside the failure processes (a service's own redundancy is its
-        business, not the training scheduler's). Returns the (node, GPUs) taken.
+        Raises `ValueError` when fewer are free; training jobs never get these. With
+        `fits_in_nodes` checked first, they lie in one node. A failure of a node under a
+        reservation reports its holder like any other (`fail_node`).
         """
         if count > self.free_gpus:
             raise ValueError(f"cannot reserve {count} GPUs: {self.free_gpus} are free")
         self._account()
         whole, partial = self._place(count, per_node=False)
         taken = [(n, self.gpn) for n in whole] + partial
-        for node, c in taken:
-            self.reserved[node] += c
+        for node, _count in taken:
+            self.reserved_by[node][holder] = None
+        self.reservations[holder] = taken
         self.reserved_gpus += count
         self._update_idle()
-        return taken
 
-    def unreserve(self, taken: list[tuple[int, int]]) -> None:
-        """A service gives back the GPUs `reserve` gave it; they return to the free pool."""
+    def unreserve(self, holder: Any) -> None:
+        """`holder` gives back the GPUs `reserve` gave it; those on failed nodes return at repair."""
         self._account()
-        for node, c in taken:
-            self.reserved[node] -= c
-            self._give(node, c)
+        up = self.up
+        for node, c in self.reservations.pop(holder):
+            del self.reserved_by[node][holder]
+            if up[node]:
+                self._give(node, c)
             self.reserved_gpus -= c
         self._update_idle()
 
     # -- health -----------------------------------------------------------------------------
 
-    def fail_node(self, node: int, until_s: float) -> list[Any] | None:
-        """Take `node` down until `until_s`; returns the holders on it (to interrupt), or None
-        when the failure does not count (the node is reserved by a service)."""
-        if self.reserved[node]:
-            return None
+    def fail_node(self, node: int, until_s: float) -> list[Any]:
+        """Take `node` down until `until_s`; returns the holders on it (jobs, then service
+        replicas), to interrupt; they give their GPUs back at once."""
         self._account()
         self.down_until[node] = max(self.down_until[node], until_s)
         if not self.up[node]:
@@ -257,7 +273,8 @@ class Cluster:
         self.down_nodes += 1
         # The caller interrupts these holders at once (their release calls `_update_idle`).
         holder = self.whole_of[node]
-        return [holder] if holder is not None else list(self.on_node[node])
+        jobs = [holder] if holder is not None else list(self.on_node[node])
+        return jobs + list(self.reserved_by[node])
 
     def replace(self, holder: Any, node: int) -> bool:
         """Move `holder`'s GPUs on failed `node` to free healthy GPUs, if there are enough now

@@ -13,19 +13,24 @@ class PowerLedger:
 
     An owner's power is constant between calls to `set`; each call closes the running
     segment at `t_s` and opens a new one, so energy is the exact sum of power x duration.
+    Each segment may carry a phase (an owner's own numbering: a training job's compute,
+    checkpoint and restart); `energy_j[owner][phase]` sums the IT energy of its closed
+    segments, so an owner's breakdown comes from the same segments as its total.
     """
 
     def __init__(self, records: Records):
         self._records = records
-        self._state: list[tuple[float, int, float, float, float]] = []
+        self._state: list[tuple[float, int, float, float, float, int]] = []
+        self.energy_j: list[list[float]] = []
 
-    def add_owner(self, name: str) -> int:
+    def add_owner(self, name: str, phases: int = 1) -> int:
         self._records.owners.append(name)
-        self._state.append((0.0, 0, 0.0, 0.0, 0.0))
+        self._state.append((0.0, 0, 0.0, 0.0, 0.0, 0))
+        self.energy_j.append([0.0] * phases)
         return len(self._records.owners) - 1
 
-    def set(self, owner: int, t_s: float, gpus: int, per_gpu: SlotPower) -> None:
-        """From `t_s` on, `owner` holds `gpus` GPU slots each drawing `per_gpu`."""
+    def set(self, owner: int, t_s: float, gpus: int, per_gpu: SlotPower, phase: int = 0) -> None:
+        """From `t_s` on, `owner` holds `gpus` GPU slots each drawing `per_gpu` (in `phase`)."""
         self._close(owner, t_s)
         self._state[owner] = (
             t_s,
@@ -33,55 +38,38 @@ class PowerLedger:
             gpus * per_gpu.gpu_w,
             gpus * per_gpu.host_w,
             gpus * per_gpu.network_w,
+            phase,
         )
 
-    def windows(
-        self,
-        owner: int,
-        starts: list[float],
-        duration_s: float,
-        gpus: int,
-        window: SlotPower,
-        base: SlotPower,
-    ) -> None:
-        """`owner` draws `window` during [s, s + duration_s) for each start s (sorted, apart by
-        more than `duration_s`) and `base` between and after them: the segments of alternating
-        `set` calls, written in one go (checkpoint writes of a periodic training phase)."""
-        if not starts or duration_s <= 0:
-            return
-        self._close(owner, starts[0])
-        append = self._records.power.append
-        window_w = (gpus * window.gpu_w, gpus * window.host_w, gpus * window.network_w)
-        base_w = (gpus * base.gpu_w, gpus * base.host_w, gpus * base.network_w)
-        end = starts[0] + duration_s
-        for i, start in enumerate(starts):
-            if i:
-                append((owner, end, start, gpus, *base_w))
-            end = start + duration_s
-            append((owner, start, end, gpus, *window_w))
-        self._state[owner] = (end, gpus, *base_w)
-
     def _close(self, owner: int, t_s: float) -> None:
-        t0, gpus, gpu_w, host_w, net_w = self._state[owner]
+        t0, gpus, gpu_w, host_w, net_w, phase = self._state[owner]
         if t_s > t0 and gpus > 0:
             self._records.power.append((owner, t0, t_s, gpus, gpu_w, host_w, net_w))
+            self.energy_j[owner][phase] += (gpu_w + host_w + net_w) * (t_s - t0)
 
     def add_segments(
         self, owner: int, t_start: np.ndarray, t_end: np.ndarray, gpus: int, per_gpu: list[SlotPower],
-        which: np.ndarray,
+        which: np.ndarray, phases: list[int] | None = None,
     ) -> None:  # fmt: skip
-        """Record many closed segments of `owner` at once: segment i draws `per_gpu[which[i]]`.
+        """Record many closed segments of `owner` at once: segment i draws `per_gpu[which[i]]`
+        (in phase `phases[which[i]]`, else 0).
 
-        For services that compute their own timeline; segments of one owner may overlap
-        (several replicas), as energy and GPU-seconds simply add.
+        For timelines computed in closed form (a service's replicas, a training job's
+        checkpoint writes); segments of one owner may overlap (several replicas), as energy
+        and GPU-seconds simply add.
         """
         gpu_w = np.array([p.gpu_w for p in per_gpu]) * gpus
         host_w = np.array([p.host_w for p in per_gpu]) * gpus
         net_w = np.array([p.network_w for p in per_gpu]) * gpus
         self._records.power.extend(owner, t_start, t_end, gpus, gpu_w, host_w, net_w, which=which)
+        seconds = np.bincount(which, weights=t_end - t_start, minlength=len(per_gpu))
+        level_j = seconds * (gpu_w + host_w + net_w)
+        energy = self.energy_j[owner]
+        for level, joules in enumerate(level_j.tolist()):
+            energy[phases[level] if phases else 0] += joules
 
     def close_all(self, t_s: float) -> None:
         """Close every open segment at the end of the run."""
         for owner in range(len(self._state)):
             self._close(owner, t_s)
-            self._state[owner] = (t_s, 0, 0.0, 0.0, 0.0)
+            self._state[owner] = (t_s, 0, 0.0, 0.0, 0.0, 0)

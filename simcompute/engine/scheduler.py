@@ -9,17 +9,22 @@ Policies (gang scheduling throughout: a job starts only when all its GPUs are fr
   Feitelson 2001, IEEE TPDS 12(6)): the head gets a reservation at the earliest time enough
   GPUs free up (from running jobs' expected ends, failures not foreseen); a later job may start
   now if it fits and either ends before that time or uses only GPUs the head will not need.
+Each policy is an object in `POLICIES` (like the routers of a service): the order of the
+queue (`key`) and what it does when the head does not fit (`head_blocked`).
 A job whose node fails keeps its other GPUs if free GPUs can replace the failed ones at
 once (spares take over); otherwise it releases all and goes back to its original place in
-the queue. A scheduling pass runs once
-per instant at which something changed (coalesced), never on a clock.
+the queue. Inference services claim GPUs too (at their submission, and for a replica whose
+node failed): claims are granted first come first served, before any training job, and
+while one waits no training job starts (services never preempt). A scheduling pass runs
+once per instant at which something changed (coalesced), never on a clock.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import simpy
 
@@ -32,39 +37,148 @@ CLUSTER_WORKLOAD = "cluster"
 """`workload` of hardware events (node failures and repairs) in the events table."""
 
 
+class ReservationHolder(Protocol):
+    """What holds reserved GPUs (a service replica): told when a node under it fails."""
+
+    def node_failed(self, detail: str) -> None: ...
+
+
+class Claim:
+    """GPUs a service asks for: `gpus` in one node for each of `holders` (a replica's tensor
+    parallelism stays inside a node), all at once; `granted` fires then."""
+
+    def __init__(self, holders: list[ReservationHolder], gpus: int, granted: simpy.Event):
+        self.holders, self.gpus, self.granted = holders, gpus, granted
+
+
+class Policy:
+    """The queue order of training jobs, and what to do when the head does not fit."""
+
+    def key(self, job: TrainingJob) -> tuple:
+        return (job.spec.submit_s, job.seq)
+
+    def head_blocked(self, scheduler: Scheduler) -> None:
+        """The head of the queue does not fit now (FIFO: nothing passes it)."""
+
+
+class Fifo(Policy):
+    """Strictly in submission order."""
+
+
+class Priority(Policy):
+    """Highest priority first; preempts lower-priority running jobs to start the head."""
+
+    def key(self, job: TrainingJob) -> tuple:
+        return (-job.priority, job.spec.submit_s, job.seq)
+
+    def head_blocked(self, scheduler: Scheduler) -> None:
+        cluster, queue = scheduler.cluster, scheduler.queue
+        while queue:
+            head = queue[0][1]
+            if cluster.fits(head.gpus):
+                scheduler.start(0)
+                continue
+            victims = sorted(
+                (j for j in scheduler.running if j.priority < head.priority),
+                key=lambda j: (j.priority, -(j.held_since or 0.0), -j.seq),
+            )
+            need = cluster.units(head.gpus) - cluster.capacity()
+            chosen, freed = [], 0
+            for victim in victims:
+                if freed >= need:
+                    break
+                chosen.append(victim)
+                freed += cluster.held_units(victim)
+            if freed < need:
+                return
+            for victim in chosen:
+                scheduler.interrupt(victim, "preemption", f"by={head.name}")
+            scheduler.start(next(i for i, (_, j) in enumerate(queue) if j is head))
+
+
+class EasyBackfill(Policy):
+    """FIFO with EASY backfill behind a reservation for the head."""
+
+    def head_blocked(self, scheduler: Scheduler) -> None:
+        cluster, now, queue = scheduler.cluster, scheduler.env.now, scheduler.queue
+        head = queue[0][1]
+        need = cluster.units(head.gpus)
+        available = cluster.capacity()
+        if available == 0:
+            return
+        shadow, extra = math.inf, 0
+        ends = sorted(
+            ((now + j.expected_remaining_s(), j.seq, j) for j in scheduler.running), key=lambda x: x[:2]
+        )
+        for end, _, job in ends:
+            available += cluster.held_units(job)
+            if available >= need:
+                shadow, extra = end, available - need
+                break
+        index = 1
+        examined = 0
+        while index < len(queue) and examined < scheduler.backfill_depth and cluster.capacity() > 0:
+            job = queue[index][1]
+            examined += 1
+            if cluster.fits(job.gpus):
+                units = cluster.units(job.gpus)
+                if now + job.expected_remaining_s() <= shadow:
+                    scheduler.start(index)
+                    continue
+                if units <= extra:
+                    extra -= units
+                    scheduler.start(index)
+                    continue
+            index += 1
+
+
+POLICIES: dict[str, Callable[[], Policy]] = {"fifo": Fifo, "priority": Priority, "easy": EasyBackfill}
+"""Scheduling policies by their `scheduling.policy` name."""
+
+
 class Scheduler:
-    """Queue, running set and policy; owns the order in which jobs get the cluster."""
+    """Queue, running set and policy; owns the order in which workloads get the cluster."""
 
     def __init__(
         self, env: simpy.Environment, cluster: Cluster, records: Records, policy: str, backfill_depth: int
     ):
         self.env, self.cluster, self.records = env, cluster, records
         self.failures: FailureProcess | None = None
-        self.policy, self.backfill_depth = policy, backfill_depth
+        self.policy: Policy = POLICIES[policy]()
+        self.backfill_depth = backfill_depth
         self.queue: list[tuple[Any, TrainingJob]] = []
+        self.claims: list[Claim] = []
         self.running: dict[TrainingJob, None] = {}
         self.unfinished = 0
         self.done = env.event()
         self._pass_pending = False
 
-    def _key(self, job: TrainingJob) -> tuple:
-        if self.policy == "priority":
-            return (-job.priority, job.spec.submit_s, job.seq)
-        return (job.spec.submit_s, job.seq)
-
     def add(self, job: TrainingJob) -> None:
         job.scheduler = self
         self.unfinished += 1
 
-    # -- events from jobs and hardware -----------------------------------------------------
+    # -- events from jobs, services and hardware --------------------------------------------
 
     def submit(self, job: TrainingJob) -> None:
         self._enqueue(job)
 
     def _enqueue(self, job: TrainingJob) -> None:
-        bisect.insort(self.queue, (self._key(job), job), key=lambda item: item[0])
+        bisect.insort(self.queue, (self.policy.key(job), job), key=lambda item: item[0])
         self.cluster.set_waiting(len(self.queue))
         self.request()
+
+    def claim(self, holders: list[ReservationHolder], gpus: int, granted: simpy.Event) -> Claim:
+        """Reserve `gpus` GPUs for each holder as soon as all fit (first come, first served)."""
+        claim = Claim(holders, gpus, granted)
+        self.claims.append(claim)
+        self.request()
+        return claim
+
+    def withdraw(self, claim: Claim) -> None:
+        """A claim no longer wanted (its service ended before it was granted)."""
+        if claim in self.claims:
+            self.claims.remove(claim)
+            self.request()
 
     def finished(self, job: TrainingJob) -> None:
         del self.running[job]
@@ -80,20 +194,20 @@ class Scheduler:
         self._enqueue(job)
 
     def node_failed(self, node: int, repair_s: float, cause: str) -> None:
-        """A node fails: jobs on it stop; it returns after `repair_s` (the failure model's
-        callback)."""
+        """A node fails: jobs and service replicas on it stop; it returns after `repair_s`
+        (the failure model's callback)."""
         now = self.env.now
         holders = self.cluster.fail_node(node, now + repair_s)
-        if holders is None:
-            return
         gpn = self.cluster.gpn
         self.records.event(now, CLUSTER_WORKLOAD, "node_failure", gpn, f"node={node} cause={cause}")
-        for job in holders:
-            detail = f"node={node} cause={cause}"
-            if self.cluster.replace(job, node):
-                job.restart_in_place(detail)
+        detail = f"node={node} cause={cause}"
+        for holder in holders:
+            if not isinstance(holder, TrainingJob):
+                holder.node_failed(detail)
+            elif self.cluster.replace(holder, node):
+                holder.restart_in_place(detail)
             else:
-                self.interrupt(job, "failure", detail)
+                self.interrupt(holder, "failure", detail)
         self.cluster.sync()
         self.env.timeout(repair_s).callbacks.append(lambda _e: self._repaired(node))
 
@@ -112,75 +226,30 @@ class Scheduler:
 
     # -- the pass ---------------------------------------------------------------------------
 
-    def _start(self, index: int) -> None:
+    def start(self, index: int) -> None:
+        """Start the queued job at `index` on GPUs the caller checked are free."""
         _, job = self.queue.pop(index)
         self.cluster.set_waiting(len(self.queue))
         self.cluster.allocate(job, job.gpus)
         self.running[job] = None
         job.start()
 
+    def _grant_claims(self) -> bool:
+        """Grant waiting service claims in order; True when none is left waiting."""
+        claims, cluster = self.claims, self.cluster
+        while claims and cluster.fits_in_nodes(claims[0].gpus, len(claims[0].holders)):
+            claim = claims.pop(0)
+            for holder in claim.holders:
+                cluster.reserve(holder, claim.gpus)
+            claim.granted.succeed()
+        return not claims
+
     def _pass(self, _event: Any) -> None:
         self._pass_pending = False
+        if self.claims and not self._grant_claims():
+            return
         queue, cluster = self.queue, self.cluster
         while queue and cluster.fits(queue[0][1].gpus):
-            self._start(0)
-        if not queue:
-            return
-        if self.policy == "priority":
-            self._preempt_for_head()
-        elif self.policy == "easy":
-            self._backfill()
-
-    def _preempt_for_head(self) -> None:
-        cluster = self.cluster
-        while self.queue:
-            head = self.queue[0][1]
-            if cluster.fits(head.gpus):
-                self._start(0)
-                continue
-            victims = sorted(
-                (j for j in self.running if j.priority < head.priority),
-                key=lambda j: (j.priority, -(j.held_since or 0.0), -j.seq),
-            )
-            need = cluster.units(head.gpus) - cluster.capacity()
-            chosen, freed = [], 0
-            for victim in victims:
-                if freed >= need:
-                    break
-                chosen.append(victim)
-                freed += cluster.held_units(victim)
-            if freed < need:
-                return
-            for victim in chosen:
-                self.interrupt(victim, "preemption", f"by={head.name}")
-            self._start(next(i for i, (_, j) in enumerate(self.queue) if j is head))
-
-    def _backfill(self) -> None:
-        cluster, now = self.cluster, self.env.now
-        head = self.queue[0][1]
-        need = cluster.units(head.gpus)
-        available = cluster.capacity()
-        if available == 0:
-            return
-        shadow, extra = math.inf, 0
-        ends = sorted(((now + j.expected_remaining_s(), j.seq, j) for j in self.running), key=lambda x: x[:2])
-        for end, _, job in ends:
-            available += cluster.held_units(job)
-            if available >= need:
-                shadow, extra = end, available - need
-                break
-        index = 1
-        examined = 0
-        while index < len(self.queue) and examined < self.backfill_depth and cluster.capacity() > 0:
-            job = self.queue[index][1]
-            examined += 1
-            if cluster.fits(job.gpus):
-                units = cluster.units(job.gpus)
-                if now + job.expected_remaining_s() <= shadow:
-                    self._start(index)
-                    continue
-                if units <= extra:
-                    extra -= units
-                    self._start(index)
-                    continue
-            index += 1
+            self.start(0)
+        if queue:
+            self.policy.head_blocked(self)

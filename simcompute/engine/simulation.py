@@ -12,7 +12,7 @@ import simpy
 from simcompute.engine.checkpoint import CheckpointPlan, checkpoint_bytes, write_time_s, young_daly_interval_s
 from simcompute.engine.cluster import NO_POWER, Cluster
 from simcompute.engine.failures import FailureModel, FailureProcess
-from simcompute.engine.inference import InferenceService
+from simcompute.engine.inference import InferenceService, ServingClock
 from simcompute.engine.ledger import PowerLedger
 from simcompute.engine.scheduler import Scheduler
 from simcompute.engine.training import TrainingJob
@@ -47,16 +47,19 @@ def _gc_paused(func: Callable[..., Records]) -> Callable[..., Records]:
 
 @_gc_paused
 def simulate(resolved: ResolvedScenario) -> Records:
-    """Simulate until every training job and service is done, or until the horizon if one is set.
+    """Simulate until every training job and service is done, at the latest until the horizon
+    (a cap); with a `window`, for exactly that period (work cut at its end, idle GPUs after the
+    work is done counted until then).
 
-    Services reserve their GPUs first (training never gets them) and give them back when they
-    finish.
+    Training jobs and services are processes on one SimPy clock: both wait for GPUs in the
+    scheduler (services' claims first), both are interrupted by failures of their nodes.
 
     Randomness comes from `SeedSequence(seed)`: children `spawn(n)` are the workloads' streams;
     hardware failures draw from their own child (`FAILURES_SPAWN_KEY`), so the failure history
     does not depend on the jobs, and two policies see the same failures.
     """
     scenario = resolved.scenario
+    stop_s = scenario.window if scenario.window is not None else scenario.horizon
     env = simpy.Environment()
     records = Records()
     ledger = PowerLedger(records)
@@ -68,15 +71,16 @@ def simulate(resolved: ResolvedScenario) -> Records:
     cluster = Cluster(env, spec, ledger, placement=sched_cfg.placement, failed_power=failed_power)
     scheduler = Scheduler(env, cluster, records, sched_cfg.policy, sched_cfg.backfill_depth)
     streams = np.random.SeedSequence(scenario.seed).spawn(len(scenario.workloads))
+    restart_s = failures_cfg.restart_overhead if failures_cfg else 0.0
+    clock = ServingClock(env)
     services = [
         InferenceService(
-            env, service, cluster, ledger, records, np.random.default_rng(streams[service.index]),
-            scenario.horizon, on_release=scheduler.request,
+            env, service, cluster, scheduler, clock, ledger, records,
+            np.random.default_rng(streams[service.index]), stop_s, restart_s,
         )
         for service in resolved.services
     ]  # fmt: skip
     model = FailureModel(failures_cfg, spec.nodes, spec.node.gpus_per_node) if failures_cfg else None
-    restart_s = failures_cfg.restart_overhead if failures_cfg else 0.0
     jobs = []
     for seq, job_spec in enumerate(resolved.cluster_jobs):
         size = checkpoint_bytes(job_spec.model, sched_cfg.checkpoint_bytes_per_param)
@@ -96,18 +100,24 @@ def simulate(resolved: ResolvedScenario) -> Records:
         )
         scheduler.add(job)
         jobs.append(job)
-    if model is not None and jobs:
+    if model is not None and (jobs or services):
         seed = np.random.SeedSequence(scenario.seed, spawn_key=(FAILURES_SPAWN_KEY,))
         scheduler.failures = FailureProcess(env, model, seed, scheduler.node_failed)
-    if scenario.horizon is not None:
-        env.run(until=scenario.horizon)
-    elif jobs:
-        env.run(until=simpy.AllOf(env, [scheduler.done, *(service.process for service in services)]))
+    work = [scheduler.done] if jobs else []
+    done = simpy.AllOf(env, work + [service.process for service in services])
+    if scenario.window is not None:
+        env.run(until=scenario.window)
+    elif scenario.horizon is not None:
+        env.run(until=simpy.AnyOf(env, [env.timeout(scenario.horizon), done]))
+    elif jobs or services:
+        env.run(until=done)
     else:
         env.run()
     end_s = float(env.now)
     for job in jobs:
         job.close(end_s)
+    for service in services:
+        service.close(end_s)
     ledger.close_all(end_s)
     records.end_s = end_s
     records.jobs = [job.row(end_s) for job in jobs] + [service.row() for service in services]

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from simcompute.engine.scheduler import Scheduler
 
 J_PER_KWH = 3.6e6
+COMPUTE, CHECKPOINT, RESTART = 0, 1, 2
+"""Phases of a job's power segments in the ledger (its energy breakdown)."""
 
 
 class TrainingJob:
@@ -49,7 +51,7 @@ class TrainingJob:
         self.env, self.spec, self.seq = env, spec, seq
         self.cluster, self.ledger, self.records = cluster, ledger, records
         self.name, self.gpus, self.priority = spec.name, spec.gpus, spec.priority
-        self.owner = ledger.add_owner(spec.name)
+        self.owner = ledger.add_owner(spec.name, phases=3)
         self.ckpt = checkpoint
         self.restart_s = restart_s
         self.young_daly_s = young_daly_s
@@ -116,7 +118,7 @@ class TrainingJob:
         self._close_restart()
         self.needs_restart = False
         self.state, self.since = "running", now
-        self.ledger.set(self.owner, now, self.gpus, self.busy_power)
+        self.ledger.set(self.owner, now, self.gpus, self.busy_power, COMPUTE)
         first, work = self._first_checkpoint(), self.work_total_s
         self.run_writes = max(0, math.ceil((work - first) / self.period_s - 1e-9)) if first < work else 0
         blocking = 0.0 if self.ckpt.asynchronous else self.ckpt.write_s
@@ -141,7 +143,7 @@ class TrainingJob:
             self.committed_s = p0 + lead + (done - 1) * self.period_s
         self.checkpoints += done
         if into >= 0:
-            self.ledger.set(self.owner, t_s - into, self.gpus, self.ckpt_power)
+            self.ledger.set(self.owner, t_s - into, self.gpus, self.ckpt_power, CHECKPOINT)
         self.compute_s += progress - p0
         if blocking:
             self.ckpt_s += done * write_s + max(into, 0.0)
@@ -161,8 +163,9 @@ class TrainingJob:
         which = np.zeros(2 * n - 1, dtype=np.intp)
         which[1::2] = 1
         ledger.set(owner, float(starts[0]), 0, self.busy_power)  # closes the running segment
-        ledger.add_segments(owner, t_start, t_end, gpus, [self.ckpt_power, self.busy_power], which)
-        ledger.set(owner, float(ends[-1]), gpus, self.busy_power)  # opens computing after the last
+        levels = [self.ckpt_power, self.busy_power]
+        ledger.add_segments(owner, t_start, t_end, gpus, levels, which, [CHECKPOINT, COMPUTE])
+        ledger.set(owner, float(ends[-1]), gpus, self.busy_power, COMPUTE)  # opens computing after the last
 
     def _close_restart(self) -> None:
         if self.state == "restarting":
@@ -224,7 +227,7 @@ class TrainingJob:
             self._run()
             return
         self.state, self.since = "restarting", now
-        self.ledger.set(self.owner, now, self.gpus, self.restart_power)
+        self.ledger.set(self.owner, now, self.gpus, self.restart_power, RESTART)
         self._after(self.restart_s, self._run)
 
     def _release(self) -> None:
@@ -292,12 +295,7 @@ class TrainingJob:
         completed = self.end_s is not None
         started = self.start_s is not None
         until = self.end_s if completed else end_s
-        per_gpu_kwh = self.gpus / J_PER_KWH
-        busy_w, ckpt_w, restart_w = (
-            self.busy_power.total_w,
-            self.ckpt_power.total_w,
-            self.restart_power.total_w,
-        )
+        compute_j, checkpoint_j, restart_j = self.ledger.energy_j[self.owner]
         if est is not None and spec.n_steps is not None:
             steps = min(spec.n_steps, math.floor(self.progress_s / est.step_time_s + 1e-9))
             tokens_trained = float(steps * est.tokens_per_step)
@@ -336,13 +334,16 @@ class TrainingJob:
             "preemptions": self.preemptions,
             "restarts": self.restarts,
             "lost_work_gpu_hours": self.lost_s * self.gpus / 3600.0,
-            "lost_work_energy_kwh": self.lost_s * busy_w * per_gpu_kwh,
+            # compute runs at one power, so lost work's share of compute time is its share of energy
+            "lost_work_energy_kwh": compute_j * self.lost_s / self.compute_s / J_PER_KWH
+            if self.compute_s
+            else 0.0,
             "compute_time_s": self.compute_s,
             "checkpoint_time_s": self.ckpt_s,
             "restart_time_s": self.restart_time_s,
-            "compute_energy_kwh": self.compute_s * busy_w * per_gpu_kwh,
-            "checkpoint_energy_kwh": self.ckpt_s * ckpt_w * per_gpu_kwh,
-            "restart_energy_kwh": self.restart_time_s * restart_w * per_gpu_kwh,
+            "compute_energy_kwh": compute_j / J_PER_KWH,
+            "checkpoint_energy_kwh": checkpoint_j / J_PER_KWH,
+            "restart_energy_kwh": restart_j / J_PER_KWH,
             "goodput": (self.progress_s / elapsed) if elapsed > 0 else math.nan,
             "checkpoint_interval_s": spec.checkpoint_every_s,
             "checkpoint_gb": self.ckpt.size_bytes / 1e9,

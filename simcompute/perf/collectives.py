@@ -1,4 +1,5 @@
-"""Alpha-beta cost of collectives (DESIGN.md section 4).
+"""Alpha-beta cost of collectives (Thakur, Rabenseifner, Gropp 2005, "Optimization of Collective
+Communication Operations in MPICH", IJHPCA 19(1)).
 
 A collective over `n` ranks on a link of per-GPU bandwidth `B` (bytes/s, one direction) and
 per-hop latency `alpha` costs `steps * alpha + volume / B`. Ring all-reduce moves
@@ -42,11 +43,19 @@ class Link:
         return cls(bandwidth_gbps * 1e9 * FABRIC_EFFICIENCY, latency_us * 1e-6)
 
 
+def all_reduce_alpha_beta(n: int, link: Link) -> tuple[float, float]:
+    """(seconds, seconds per byte) of a ring all-reduce over `n` ranks: `alpha + beta * nbytes`."""
+    if n <= 1:
+        return 0.0, 0.0
+    return 2 * (n - 1) * link.latency_s, 2.0 * (n - 1) / n / link.bandwidth_bytes_per_s
+
+
 def all_reduce_s(nbytes: float, n: int, link: Link) -> float:
     """Ring all-reduce of `nbytes` over `n` ranks."""
     if n <= 1 or nbytes <= 0:
         return 0.0
-    return 2 * (n - 1) * link.latency_s + 2.0 * (n - 1) / n * nbytes / link.bandwidth_bytes_per_s
+    alpha, beta = all_reduce_alpha_beta(n, link)
+    return alpha + beta * nbytes
 
 
 def reduce_scatter_s(nbytes: float, n: int, link: Link) -> float:

@@ -1,4 +1,4 @@
-"""FLOP counts of transformer training and inference (DESIGN.md section 4)."""
+"""FLOP counts of transformer training and inference (PaLM, Chowdhery et al. 2022, app. B)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,19 @@ def matmul_params(model: ModelSpec) -> float:
     return model.active_params - model.vocab * model.hidden * (0 if model.tied_embeddings else 1)
 
 
-def attention_flops_per_token(model: ModelSpec, seq_len: int) -> float:
-    """Forward+backward attention-score FLOPs per token: `12 * L * H * Q * T` (PaLM app. B).
+def attention_forward_flops(model: ModelSpec, context_len: float) -> float:
+    """Forward score and value FLOPs of one token in one layer attending to `context_len` tokens.
 
-    Written as `6 L H (Q_k + Q_v) T`: the score product runs over the query/key width and the
-    value product over the value width, which differ with MLA (192 and 128 in DeepSeek-V3).
+    `2 H (Q_k + Q_v) context`: the score product runs over the query/key width and the value
+    product over the value width, which differ with MLA (192 and 128 in DeepSeek-V3).
     """
-    return 6.0 * model.layers * model.heads * (model.score_head_dim + model.value_head_dim) * seq_len
+    return 2.0 * model.heads * (model.score_head_dim + model.value_head_dim) * context_len
+
+
+def attention_flops_per_token(model: ModelSpec, seq_len: int) -> float:
+    """Forward+backward attention-score FLOPs per token: `12 * L * H * Q * T` (PaLM app. B),
+    i.e. three times the forward pass (`attention_forward_flops`) in every layer."""
+    return 3.0 * model.layers * attention_forward_flops(model, seq_len)
 
 
 def training_flops_per_token(model: ModelSpec, seq_len: int) -> float:
@@ -40,5 +46,4 @@ def inference_flops_per_token(model: ModelSpec, context_len: int) -> float:
     that absorb the KV up-projection into the query do more score FLOPs per context token
     (`Q_k, Q_v` become `kv_lora_rank + qk_rope_head_dim` and `kv_lora_rank`); not modelled.
     """
-    attention = 2.0 * model.layers * model.heads * (model.score_head_dim + model.value_head_dim)
-    return 2.0 * matmul_params(model) + attention * context_len
+    return 2.0 * matmul_params(model) + model.layers * attention_forward_flops(model, context_len)

@@ -1,4 +1,4 @@
-"""Iteration time, KV-cache capacity and GPU activity of one inference replica (DESIGN.md section 4).
+"""Iteration time, KV-cache capacity and GPU activity of one inference replica.
 
 An iteration (one forward pass of the running batch) takes
 
@@ -14,35 +14,33 @@ An iteration (one forward pass of the running batch) takes
   `n` tokens with probability `(1 - k/E)^n`, so `1 - (1 - k/E)^n` of the routed weights
   are read (all of them for a prefill, `k/E` for a single decode).
 - `allreduce_s`: tensor parallelism (Megatron-LM) all-reduces the activations twice per
-  layer; ring all-reduce moves `2 (n-1)/n` of the bytes over NVLink, plus a latency each.
+  layer: the ring all-reduce of `simcompute.perf.collectives` over NVLink.
 
-Every term is linear in (tokens, attention context, KV read), so while a decode batch stays
-the same its step times form an arithmetic series (the engine sums them in closed form).
+Under a GPU power cap (`SimulatedGpu.power`) the compute terms stretch by `1/f` at the clock
+`f` the cap leaves a compute-bound step, the memory terms by the small memory-bound factor at
+the clock of a memory-bound step, the all-reduce keeps its time, and the activity (power) of
+every step is capped (`simcompute.power.gpu`). Every term stays linear in (tokens, attention
+context, KV read), so while a decode batch stays the same its step times form an arithmetic
+series (the engine sums them in closed form).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simcompute.catalog import Accelerator, Generation, ModelSpec, Node
+from simcompute.catalog import ModelSpec, Node
+from simcompute.perf.collectives import Link, all_reduce_alpha_beta
 from simcompute.perf.flops import inference_flops_per_token
 from simcompute.perf.gemms import layer_gemms
-from simcompute.perf.training import Phase
-from simcompute.profile import FittedParameters
+from simcompute.perf.gpu import SimulatedGpu
+from simcompute.perf.memory import ACTIVATION_BYTES
+from simcompute.power.gpu import Phase
 
 WEIGHT_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}
 """Bytes per weight by precision (fp8/int8: weight-only or W8A8 quantisation, 1 byte each)."""
 
 KV_BYTES_PER_ELEMENT = 2.0
 """KV cache in 16-bit (vLLM's default `kv_cache_dtype=auto` keeps the model's bf16/fp16)."""
-
-ACTIVATION_BYTES = 2.0
-"""Activations exchanged by tensor-parallel all-reduces are bf16/fp16."""
-
-ALLREDUCE_LATENCY_S = 10e-6
-"""Latency of one small intra-node all-reduce. Assumption: order of NCCL's small-message
-all-reduce time on NVLink systems as printed by nccl-tests (https://github.com/NVIDIA/nccl-tests);
-it only matters for tensor-parallel replicas."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,8 @@ class StepModel:
     `tokens` are the tokens processed in the iteration, `attn_ctx` the sum over them of the
     tokens each attends to, `kv_read` the KV-cache tokens read from HBM. `weights_s` is `m0`
     plus, for MoE models, the read time of the routed experts the tokens use (`expert_s` for
-    all of them, `expert_hit` = the chance that a token uses a given one).
+    all of them, `expert_hit` = the chance that a token uses a given one). Under a power cap
+    the coefficients are already stretched and `max_activity` is the cap's activity.
     """
 
     c0: float
@@ -71,6 +70,7 @@ class StepModel:
     memory_activity: float
     expert_s: float = 0.0
     expert_hit: float = 0.0
+    max_activity: float = 1.0
 
     def weights_s(self, tokens: float) -> float:
         """Seconds to read the weights an iteration of `tokens` tokens uses (constant for
@@ -96,12 +96,13 @@ class StepModel:
         and W rises with batch), and a step at or past the roofline ridge draws
         compute-bound power (`training_activity`). The interpolation is this model's
         assumption; a calibration profile's `memory_activity`/`compute_activity` replace the
-        end points.
+        end points. Under a power cap the activity is at most the cap's (`max_activity`).
         """
         share = tokens / self.ridge_tokens
         if share > 1.0:
             share = 1.0
-        return self.memory_activity + (self.compute_activity - self.memory_activity) * share
+        activity = self.memory_activity + (self.compute_activity - self.memory_activity) * share
+        return activity if activity < self.max_activity else self.max_activity
 
     def phase(self, tokens: float, attn_ctx: float, kv_read: float) -> Phase:
         """One iteration as a `Phase` (bound: whichever of compute and memory is longer)."""
@@ -136,8 +137,7 @@ def prefill_context(chunk: int, start: int) -> float:
 
 def estimate_replica(
     model: ModelSpec,
-    accelerator: Accelerator,
-    generation: Generation,
+    gpu: SimulatedGpu,
     node: Node,
     *,
     tp: int,
@@ -145,30 +145,24 @@ def estimate_replica(
     max_batch_size: int,
     max_batch_tokens: int,
     memory_utilization: float,
-    fitted: FittedParameters | None = None,
 ) -> ReplicaPerf:
     """The step model and KV capacity of a replica of `model` on `tp` GPUs of one node.
 
-    Efficiencies come from the GPU generation (`gemm_efficiency_max`, `memory_efficiency`)
-    unless a calibration profile's fitted values replace them; the profile's
-    `gemm_half_size_flops` adds each GEMM's fixed cost (see `simcompute.perf.efficiency`).
-    Raises `ValueError` when the precision has no peak on this GPU or the model does not fit.
+    Efficiencies, activities and the power cap come from `gpu` (catalog values or a
+    calibration profile's); a measured per-GEMM fixed cost adds to every step (see
+    `simcompute.perf.efficiency`). Raises `ValueError` when the precision has no peak on this
+    GPU or the model does not fit.
     """
-
-    def pick(fitted_value: float | None, default: float) -> float:
-        return fitted_value if fitted_value is not None else default
-
-    f = fitted or FittedParameters()
+    accelerator, power = gpu.accelerator, gpu.power
     peak = accelerator.peak_flops(precision) * tp
-    gemm_eff = pick(f.gemm_max_efficiency, generation.gemm_efficiency_max)
-    mem_eff = pick(f.memory_efficiency, generation.memory_efficiency)
-    flop_rate = peak * gemm_eff
-    byte_rate = accelerator.hbm_bandwidth_bytes_per_s * tp * mem_eff
+    flop_rate = peak * gpu.gemm_max_efficiency
+    byte_rate = accelerator.hbm_bandwidth_bytes_per_s * tp * gpu.memory_efficiency
 
     flops_per_token = inference_flops_per_token(model, 0)
     flops_per_ctx = inference_flops_per_token(model, 1) - flops_per_token
     gemms = sum(n * len(layer_gemms(model, 1, 1, kind)) for kind, n in model.layer_kinds) + 1  # + LM head
-    c0 = gemms * f.gemm_half_size_flops / (flop_rate / tp) if f.gemm_half_size_flops is not None else 0.0
+    half_size = gpu.measured_gemm_half_size_flops
+    c0 = gemms * half_size / (flop_rate / tp) if half_size is not None else 0.0
 
     bytes_per_weight = WEIGHT_BYTES[precision]
     weights = model.total_params * bytes_per_weight
@@ -181,28 +175,31 @@ def estimate_replica(
     kv_copies = max(1, tp // model.kv_cache_heads)
     kv_per_token = model.kv_cache_bytes_per_token(KV_BYTES_PER_ELEMENT) * kv_copies
 
-    if tp > 1:
-        ring = 2.0 * (tp - 1) / tp * model.hidden * ACTIVATION_BYTES / (node.nvlink_bandwidth_gbps * 1e9)
-        k0, k_tok = 2 * model.layers * ALLREDUCE_LATENCY_S, 2 * model.layers * ring
-    else:
-        k0 = k_tok = 0.0
+    # two all-reduces of the activations per layer (Megatron-LM), each alpha + beta * bytes
+    alpha, beta = all_reduce_alpha_beta(tp, Link.nvlink(node.nvlink_bandwidth_gbps))
+    k0, k_tok = 2 * model.layers * alpha, 2 * model.layers * beta * model.hidden * ACTIVATION_BYTES
 
+    # Under a cap: compute terms at the clock of a compute-bound step, memory terms at that of
+    # a memory-bound one (factors of 1 without a cap).
+    slow_c = power.time_factor("compute", power.compute_activity)
+    slow_m = power.time_factor("memory", power.memory_activity)
     # Roofline ridge of the weight GEMMs: 2 N tokens / flop_rate == weights / byte_rate.
     ridge = weights / byte_rate * flop_rate / flops_per_token
     step = StepModel(
-        c0=c0,
-        c_tok=flops_per_token / flop_rate,
-        c_ctx=flops_per_ctx / flop_rate,
-        m0=(weights - routed) / byte_rate,
-        m_tok=kv_per_token / byte_rate,
-        m_ctx=kv_per_token / byte_rate,
+        c0=c0 * slow_c,
+        c_tok=flops_per_token / flop_rate * slow_c,
+        c_ctx=flops_per_ctx / flop_rate * slow_c,
+        m0=(weights - routed) / byte_rate * slow_m,
+        m_tok=kv_per_token / byte_rate * slow_m,
+        m_ctx=kv_per_token / byte_rate * slow_m,
         k0=k0,
         k_tok=k_tok,
         ridge_tokens=ridge,
-        compute_activity=pick(f.compute_activity, generation.training_activity),
-        memory_activity=pick(f.memory_activity, generation.decode_activity),
-        expert_s=routed / byte_rate,
+        compute_activity=power.compute_activity,
+        memory_activity=power.memory_activity,
+        expert_s=routed / byte_rate * slow_m,
         expert_hit=model.experts_per_token / model.experts if routed else 0.0,
+        max_activity=power.max_activity,
     )
     # Activation peak of vLLM's profiling pass (estimate): one layer's widest intermediates for
     # a full token budget (hidden states x4 and the MLP up-projection), plus fp32 logits.

@@ -17,6 +17,8 @@ from simcompute.catalog import ModelSpec
 from simcompute.perf.layout import Layout, layers_per_stage, stage_layer_kinds
 
 GB = 1e9
+ACTIVATION_BYTES = 2.0
+"""Bytes per activation element: 16-bit activations and gradients (stored and on the wire)."""
 
 
 def bytes_per_param(precision: str) -> tuple[float, float, float]:

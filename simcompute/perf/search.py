@@ -88,13 +88,15 @@ def search_layouts(
     precision: str,
     fixed: dict | None = None,
 ) -> list[Candidate]:
-    """All valid layouts, fitting ones first, each group fastest first."""
+    """All valid layouts, fitting ones first, each group fastest first (under the system's
+    GPU power cap, if any)."""
     capacity = system.accelerator.memory_bytes
     out = []
     for layout in candidate_layouts(model, gpus, sequences, system.gpus_per_node, fixed):
         est = estimate_layout(
             model, system, layout, seq_len=seq_len, sequences=sequences, precision=precision
         )
+        est = system.power.cap_estimate(est)
         out.append(Candidate(layout, est, est.memory.total_bytes <= capacity))
     out.sort(key=lambda c: (not c.fits, c.estimate.step_time_s, c.estimate.memory.total_bytes))
     return out

@@ -26,7 +26,6 @@ peak); with a `TrainingSystem` and a `Layout` it builds the step from its parts:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from simcompute.catalog import Accelerator, LayerKind, ModelSpec
 from simcompute.perf.collectives import (
@@ -38,12 +37,11 @@ from simcompute.perf.collectives import (
     reduce_scatter_s,
 )
 from simcompute.perf.efficiency import gemm_time_s
-from simcompute.perf.flops import training_flops_per_token
+from simcompute.perf.flops import attention_forward_flops, training_flops_per_token
 from simcompute.perf.gemms import head_gemm, layer_gemms, mtp_projection_gemm
 from simcompute.perf.layout import Layout, layers_per_stage, stage_layer_kinds
-from simcompute.perf.memory import MemoryBreakdown, stage_params, training_memory
-
-Bound = Literal["compute", "memory", "communication", "idle"]
+from simcompute.perf.memory import ACTIVATION_BYTES, MemoryBreakdown, stage_params, training_memory
+from simcompute.power.gpu import GpuPowerModel, Phase
 
 # Element-wise traffic (layer norms, dropout, activation functions, residual adds), bytes per
 # token per hidden unit per layer, forward + backward: Korthikanti et al. 2022 (arXiv:
@@ -77,21 +75,6 @@ ATTENTION_KINDS = ("flash", "standard")
 # GPU-Accelerated Distributed Deep Learning', abstract) https://arxiv.org/abs/2507.03114.
 # Each second of hidden communication therefore costs this much compute time.
 OVERLAP_COMPUTE_SLOWDOWN = 0.189
-ACTIVATION_BYTES = 2.0  # 16-bit activations and gradients on the wire
-
-
-@dataclass(frozen=True)
-class Phase:
-    """Part of a step: its duration, the GPU activity (0 idle .. 1 busiest) and what bounds it.
-
-    `bound` tells the power model how the phase reacts to a power cap: compute-bound phases
-    slow down with the clock, memory-bound and communication phases barely do.
-    """
-
-    name: str
-    time_s: float
-    activity: float
-    bound: Bound = "compute"
 
 
 @dataclass(frozen=True)
@@ -115,9 +98,7 @@ class TrainingSystem:
     attention_efficiency: float
     memory_efficiency: float
     dp_overlap_fraction: float
-    compute_activity: float
-    memory_activity: float
-    communication_activity: float
+    power: GpuPowerModel
     attention: str = "flash"
     ep_overlap_fraction: float = 0.0
 
@@ -241,7 +222,7 @@ def _layer_forward(
         else:
             gemm_s += _gemm_s(g.flops, g.count, peak, sys)
     # QK^T over the query/key width and PV over the value width, every local head
-    attn_flops = 2.0 * tokens * seq_len * model.heads * (model.score_head_dim + model.value_head_dim) / tp
+    attn_flops = tokens * attention_forward_flops(model, seq_len) / tp
     hbm = sys.accelerator.hbm_bandwidth_bytes_per_s * sys.memory_efficiency
     if sys.attention == "flash":
         attn_s = CAUSAL_FRACTION * attn_flops / (peak * sys.attention_efficiency)
@@ -351,14 +332,14 @@ def estimate_layout(
     optimizer = OPTIMIZER_BYTES_PER_PARAM * shard / hbm
 
     phases = (
-        Phase("compute", m * compute_mb, sys.compute_activity, "compute"),
-        Phase("elementwise", m * elem_mb, sys.memory_activity, "memory"),
-        Phase("tp_communication", m * tp_mb, sys.communication_activity, "communication"),
-        Phase("ep_all_to_all", m * a2a_mb, sys.communication_activity, "communication"),
-        Phase("pp_communication", m * pp_mb, sys.communication_activity, "communication"),
-        Phase("pipeline_bubble", bubble, sys.communication_activity, "idle"),
-        Phase("dp_communication", dp_exposed, sys.communication_activity, "communication"),
-        Phase("optimizer", optimizer, sys.memory_activity, "memory"),
+        Phase("compute", m * compute_mb, sys.power.compute_activity, "compute"),
+        Phase("elementwise", m * elem_mb, sys.power.memory_activity, "memory"),
+        Phase("tp_communication", m * tp_mb, sys.power.communication_activity, "communication"),
+        Phase("ep_all_to_all", m * a2a_mb, sys.power.communication_activity, "communication"),
+        Phase("pp_communication", m * pp_mb, sys.power.communication_activity, "communication"),
+        Phase("pipeline_bubble", bubble, sys.power.communication_activity, "idle"),
+        Phase("dp_communication", dp_exposed, sys.power.communication_activity, "communication"),
+        Phase("optimizer", optimizer, sys.power.memory_activity, "memory"),
     )
     phases = tuple(ph for ph in phases if ph.time_s > 0)
     step = sum(ph.time_s for ph in phases)
@@ -423,7 +404,7 @@ def estimate_training(
 
     With `system` and `layout`: the parallelism-aware model (`estimate_layout`); a given
     `efficiency` (a measured end-to-end MFU from a calibration profile) then rescales its
-    phases. Without them: v0, step time = model FLOPs / (GPUs x dense peak x `efficiency`),
+    phases, and the GPU's power cap (`system.power.cap_w`) stretches and caps them. Without them: v0, step time = model FLOPs / (GPUs x dense peak x `efficiency`),
     one compute phase at `activity`.
     """
     if system is not None and layout is not None:
@@ -431,7 +412,8 @@ def estimate_training(
         est = estimate_layout(
             model, system, layout, seq_len=seq_len, sequences=sequences, precision=precision
         )
-        return rescale_to_mfu(est, efficiency) if efficiency is not None else est
+        est = rescale_to_mfu(est, efficiency) if efficiency is not None else est
+        return system.power.cap_estimate(est)
     if efficiency is None or not 0 < efficiency <= 1:
         raise ValueError(f"efficiency must be in (0, 1], got {efficiency}")
     peak = accelerator.peak_flops(precision)

@@ -1,7 +1,7 @@
 """Power chain: GPU -> slot (GPU + host + network share) -> IT -> facility -> grid."""
 
 from simcompute.power.facility import DEFAULT_PUE, DEFAULT_WUE_L_PER_KWH, ConstantPue
-from simcompute.power.gpu import GpuPowerModel, apply_power_cap
+from simcompute.power.gpu import GpuPowerModel, Phase
 from simcompute.power.grid import Grid
 from simcompute.power.it import SlotPower, SlotPowerModel
 
@@ -11,7 +11,7 @@ __all__ = [
     "ConstantPue",
     "GpuPowerModel",
     "Grid",
+    "Phase",
     "SlotPower",
     "SlotPowerModel",
-    "apply_power_cap",
 ]

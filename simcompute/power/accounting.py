@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from simcompute.power.facility import ConstantPue
-
-J_PER_KWH = 3.6e6
+from simcompute.units import J_PER_KWH, SECONDS_PER_HOUR
 
 
 @dataclass(frozen=True)
@@ -44,10 +43,10 @@ class Accounting:
 
 def hour_boundaries(start_hour: float, offset_s: float, end_s: float) -> np.ndarray:
     """Simulation times in (0, end_s) where a calendar hour starts."""
-    first = np.floor(start_hour + offset_s / 3600.0) + 1.0
-    last = start_hour + (offset_s + end_s) / 3600.0
+    first = np.floor(start_hour + offset_s / SECONDS_PER_HOUR) + 1.0
+    last = start_hour + (offset_s + end_s) / SECONDS_PER_HOUR
     hours = np.arange(first, np.ceil(last), dtype=float)
-    t = (hours - start_hour) * 3600.0 - offset_s
+    t = (hours - start_hour) * SECONDS_PER_HOUR - offset_s
     return t[(t > 0) & (t < end_s)]
 
 
@@ -76,7 +75,7 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
     last = np.searchsorted(edges, t1)
     it_w = _total_level(first, last, seg_it, n) if end_s > 0 else np.zeros(len(dt))
     mid = 0.5 * (edges[:-1] + edges[1:])
-    hour = np.floor(site.start_hour + (mid + offset_s) / 3600.0).astype(np.int64)
+    hour = np.floor(site.start_hour + (mid + offset_s) / SECONDS_PER_HOUR).astype(np.int64)
     del mid
     grid = site.grid.hourly(hour)
     facility = site.facility

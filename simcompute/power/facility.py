@@ -50,10 +50,6 @@ class ConstantPue:
         if self.pue < 1.0:
             raise ValueError(f"PUE must be >= 1, got {self.pue}")
 
-    def pue_at(self, t_s: np.ndarray) -> np.ndarray:
-        """PUE over time (constant here; weather-driven models vary it)."""
-        return np.full(np.shape(t_s), self.pue, dtype=float)
-
 
 @dataclass(frozen=True)
 class CoolingModel:

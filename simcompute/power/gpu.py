@@ -1,6 +1,6 @@
 """GPU power: idle .. maximum by activity, and what a power cap does to time and power (DVFS).
 
-Power model: `P(a) = idle_w + (max_w - idle_w) * a` for an activity `a` in [0, 1]; each kind
+Power model: `P(a) = idle_w + (limit_w - idle_w) * a` for an activity `a` in [0, 1]; each kind
 of phase has its own activity (compute-bound, memory-bound, communication/bubbles), from the
 GPU generation's catalog entry or a calibration profile.
 
@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Literal, Protocol, TypeVar
 
-from simcompute.perf.training import Phase
+Bound = Literal["compute", "memory", "communication", "idle"]
 
 # Voltage floor as a fraction of the voltage at the uncapped clock. Mei, Wang, Chu 2017, "A
 # Survey and Measurement Study of GPU DVFS on Energy Conservation", Digital Communications and
@@ -36,53 +37,33 @@ MEMORY_BOUND_CLOCK_SENSITIVITY = 0.1
 
 # Lowest clock the driver goes to under a power cap, as a fraction of the boost clock: A100
 # SXM supports 210..1410 MHz application clocks (NVIDIA A100 datasheet / `nvidia-smi -q -d
-# SUPPORTED_CLOCKS`) -> 0.15. A cap that cannot be met at this clock is not met.
+# SUPPORTED_CLOCKS`) -> 0.15. A cap below what a fully active GPU draws at this clock cannot be
+# held, so it is refused (`GpuPowerModel.min_cap_w`).
 MIN_CLOCK_FRACTION = 0.15
-
-# Activity of communication phases and pipeline bubbles (SMs mostly waiting on NCCL): estimate
-# 0.2 of the dynamic range. Perseus (Chung et al., SOSP'24, arXiv:2312.06902) is built on the
-# observation that GPUs off the critical path (waiting) can run slower at lower power without
-# cost; no per-phase power is tabulated there, so the value is an estimate.
-DEFAULT_COMMUNICATION_ACTIVITY = 0.2
 
 _SENSITIVITY = {"compute": 1.0, "memory": MEMORY_BOUND_CLOCK_SENSITIVITY, "communication": 0.0, "idle": 0.0}
 
 
 @dataclass(frozen=True)
-class GpuPowerModel:
-    """GPU power between idle and its maximum (the uncapped power limit), linear in activity.
+class Phase:
+    """Part of a step: its duration, the GPU activity (0 idle .. 1 busiest) and what bounds it.
 
-    `compute_activity`, `memory_activity` and `communication_activity` are the activities of
-    each kind of phase (catalog generation defaults or calibration profile values).
+    `bound` tells the power model how the phase reacts to a power cap: compute-bound phases
+    slow down with the clock, memory-bound and communication phases barely do.
     """
 
-    idle_w: float
-    limit_w: float
-    compute_activity: float = 0.85
-    memory_activity: float = 0.45
-    communication_activity: float = DEFAULT_COMMUNICATION_ACTIVITY
+    name: str
+    time_s: float
+    activity: float
+    bound: Bound = "compute"
 
-    def __post_init__(self) -> None:
-        if not 0 <= self.idle_w < self.limit_w:
-            raise ValueError(f"need 0 <= idle_w < limit_w, got {self.idle_w} and {self.limit_w}")
 
-    def power_w(self, activity: float) -> float:
-        if not 0.0 <= activity <= 1.0:
-            raise ValueError(f"activity must be in [0, 1], got {activity}")
-        return self.idle_w + (self.limit_w - self.idle_w) * activity
+class _HasPhases(Protocol):
+    phases: tuple[Phase, ...]
+    step_time_s: float
 
-    def activity_at(self, power_w: float) -> float:
-        """The activity whose power is `power_w` (inverse of `power_w`)."""
-        return (power_w - self.idle_w) / (self.limit_w - self.idle_w)
 
-    def activity_for(self, bound: str) -> float:
-        """Default activity of a phase bound by `bound`."""
-        return {
-            "compute": self.compute_activity,
-            "memory": self.memory_activity,
-            "communication": self.communication_activity,
-            "idle": 0.0,
-        }[bound]
+E = TypeVar("E", bound=_HasPhases)
 
 
 def dynamic_scale(f: float, voltage_floor: float = VOLTAGE_FLOOR) -> float:
@@ -104,34 +85,103 @@ def clock_under_cap(dynamic_w: float, headroom_w: float, voltage_floor: float = 
     return max(f, MIN_CLOCK_FRACTION)
 
 
-def cap_phase(phase: Phase, gpu: GpuPowerModel, cap_w: float) -> Phase:
-    """One phase under a GPU power cap: its new time and its new activity (power)."""
-    demand_w = gpu.power_w(phase.activity)
-    if demand_w <= cap_w:
-        return phase
-    f = clock_under_cap(demand_w - gpu.idle_w, cap_w - gpu.idle_w)
-    power_w = gpu.idle_w + (demand_w - gpu.idle_w) * dynamic_scale(f)
-    s = _SENSITIVITY[phase.bound]
-    time_s = phase.time_s * (s / f + (1.0 - s))
-    return replace(phase, time_s=time_s, activity=gpu.activity_at(power_w))
+@dataclass(frozen=True)
+class GpuPowerModel:
+    """One GPU's power: idle .. `limit_w` (its uncapped power limit), linear in activity, with
+    the activity of each kind of phase and an optional power cap `cap_w`.
 
-
-def apply_power_cap(phases: Sequence[Phase], gpu: GpuPowerModel, cap_w: float | None) -> tuple[Phase, ...]:
-    """Phases under a power cap `cap_w` (None: unchanged). See the module docstring."""
-    if cap_w is None:
-        return tuple(phases)
-    if cap_w < gpu.idle_w:
-        raise ValueError(f"power cap {cap_w:g} W is below the GPU's idle power {gpu.idle_w:g} W")
-    return tuple(cap_phase(p, gpu, cap_w) for p in phases)
-
-
-def cap_estimate(estimate, gpu: GpuPowerModel, cap_w: float | None):
-    """A performance estimate (anything with `phases` and `step_time_s`) under a power cap.
-
-    The step time becomes the sum of the capped phase times, so throughput, MFU and mean
-    activity follow from the phases.
+    Activities (catalog generation values or calibration profile values): `compute_activity`
+    for compute-bound work (training GEMMs, prefill), `memory_activity` for HBM-bound work
+    (element-wise, optimizer, batch-1 decode), `communication_activity` for NCCL waits and
+    pipeline bubbles; an idle GPU has activity 0. Under the cap a phase's clock, time and
+    power follow the DVFS model of the module docstring.
     """
-    if cap_w is None:
-        return estimate
-    phases = apply_power_cap(estimate.phases, gpu, cap_w)
-    return replace(estimate, phases=phases, step_time_s=sum(p.time_s for p in phases))
+
+    idle_w: float
+    limit_w: float
+    compute_activity: float
+    memory_activity: float
+    communication_activity: float
+    cap_w: float | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.idle_w < self.limit_w:
+            raise ValueError(f"need 0 <= idle_w < limit_w, got {self.idle_w} and {self.limit_w}")
+        cap = self.cap_w
+        if cap is None:
+            return
+        if cap < self.idle_w:
+            raise ValueError(f"{cap:g} W is below the GPU's idle power ({self.idle_w:g} W)")
+        if cap > self.limit_w:
+            raise ValueError(f"{cap:g} W is above the GPU's maximum power limit ({self.limit_w:g} W)")
+        if cap < self.min_cap_w:
+            raise ValueError(
+                f"{cap:g} W is below {self.min_cap_w:.0f} W, what the GPU draws fully active at its "
+                f"lowest clock ({MIN_CLOCK_FRACTION:g} of boost)"
+            )
+
+    @property
+    def min_cap_w(self) -> float:
+        """The lowest cap the GPU can hold for any phase: full activity at the minimum clock."""
+        return self.idle_w + (self.limit_w - self.idle_w) * dynamic_scale(MIN_CLOCK_FRACTION)
+
+    def with_cap(self, cap_w: float | None) -> GpuPowerModel:
+        """The same GPU under power cap `cap_w` (None: uncapped); ValueError if it cannot apply."""
+        return replace(self, cap_w=cap_w)
+
+    def power_w(self, activity: float) -> float:
+        """Power at `activity` (activities under a cap are already capped: see `capped_activity`)."""
+        if not 0.0 <= activity <= 1.0:
+            raise ValueError(f"activity must be in [0, 1], got {activity}")
+        return self.idle_w + (self.limit_w - self.idle_w) * activity
+
+    def activity_at(self, power_w: float) -> float:
+        """The activity whose power is `power_w` (inverse of `power_w`)."""
+        return (power_w - self.idle_w) / (self.limit_w - self.idle_w)
+
+    @property
+    def max_activity(self) -> float:
+        """The highest activity the cap allows (1 uncapped)."""
+        return 1.0 if self.cap_w is None else min(1.0, self.activity_at(self.cap_w))
+
+    def clock_fraction(self, activity: float) -> float:
+        """Clock (fraction of the uncapped clock) of a phase that would run at `activity` uncapped."""
+        demand_w = self.power_w(activity)
+        if self.cap_w is None or demand_w <= self.cap_w:
+            return 1.0
+        return clock_under_cap(demand_w - self.idle_w, self.cap_w - self.idle_w)
+
+    def time_factor(self, bound: Bound, activity: float) -> float:
+        """How much longer a phase of this bound and uncapped activity takes under the cap (>= 1)."""
+        f = self.clock_fraction(activity)
+        s = _SENSITIVITY[bound]
+        return s / f + (1.0 - s)
+
+    def capped_activity(self, activity: float) -> float:
+        """Activity (power) of a phase of uncapped `activity` under the cap: the cap at most."""
+        return min(activity, self.max_activity)
+
+    def cap_phase(self, phase: Phase) -> Phase:
+        """One phase under the cap: its new time and its new activity (power)."""
+        if self.cap_w is None or self.power_w(phase.activity) <= self.cap_w:
+            return phase
+        return replace(
+            phase,
+            time_s=phase.time_s * self.time_factor(phase.bound, phase.activity),
+            activity=self.capped_activity(phase.activity),
+        )
+
+    def cap_phases(self, phases: Sequence[Phase]) -> tuple[Phase, ...]:
+        """Phases under the cap (unchanged without one)."""
+        return tuple(self.cap_phase(p) for p in phases)
+
+    def cap_estimate(self, estimate: E) -> E:
+        """A performance estimate (anything with `phases` and `step_time_s`) under the cap.
+
+        The step time becomes the sum of the capped phase times, so throughput, MFU and mean
+        activity follow from the phases.
+        """
+        if self.cap_w is None:
+            return estimate
+        phases = self.cap_phases(estimate.phases)
+        return replace(estimate, phases=phases, step_time_s=sum(p.time_s for p in phases))  # type: ignore[type-var]

@@ -31,10 +31,6 @@ class Grid:
     def energy_cost_usd(self, energy_kwh: float) -> float:
         return energy_kwh * self.electricity_usd_per_kwh
 
-    def water_l(self, energy_kwh: float) -> float:
-        """Off-site water consumed to generate `energy_kwh`."""
-        return energy_kwh * self.water_intensity_l_per_kwh
-
     def hourly(self, hour_index: np.ndarray) -> dict[str, np.ndarray]:
         """Average and marginal intensity (g/kWh) and price (USD/kWh) at each absolute hour."""
         n = np.shape(hour_index)

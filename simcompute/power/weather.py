@@ -18,6 +18,7 @@ import yaml
 
 from simcompute.errors import ConfigError
 from simcompute.power.profiles import HourlyProfile, read_profile
+from simcompute.units import SECONDS_PER_HOUR
 
 HOURS_PER_YEAR = 8760
 PEAK_HOUR = 15.0  # daily maximum temperature at ~15:00 local time (typical diurnal cycle)
@@ -125,4 +126,4 @@ def csv_weather(field: str, path: str) -> Weather:
 
 def hours_since_new_year(start: datetime) -> float:
     """Hours from 1 January 00:00 of `start`'s year to `start` (profiles are indexed this way)."""
-    return (start - datetime(start.year, 1, 1)).total_seconds() / 3600.0
+    return (start - datetime(start.year, 1, 1)).total_seconds() / SECONDS_PER_HOUR

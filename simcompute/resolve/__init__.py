@@ -69,13 +69,13 @@ def _resolve(scenario: Scenario, catalog: Catalog | None, calibration: str | Non
     services = []
     for i, workload in enumerate(scenario.workloads):
         if isinstance(workload, InferenceWorkload):
-            services.append(resolve_inference(i, workload, cluster, catalog, profile))
+            services.append(resolve_inference(i, workload, cluster, catalog))
             continue
-        jobs.append(resolve_training(i, workload, cluster, catalog, profile))
+        jobs.append(resolve_training(i, workload, cluster, catalog))
     _check_reservations(cluster, jobs, services)
     resolved = ResolvedScenario(
         scenario=scenario, cluster=cluster, site=site, jobs=tuple(jobs), calibration=profile,
-        trace_jobs=resolve_trace_jobs(scenario, cluster, catalog, profile),
+        trace_jobs=resolve_trace_jobs(scenario, cluster, catalog),
         services=tuple(services),
     )  # fmt: skip
     check_work(resolved)

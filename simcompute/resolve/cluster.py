@@ -1,4 +1,5 @@
-"""Resolve `cluster:` into hardware specs, the per-GPU-slot power model, embodied carbon and cost."""
+"""Resolve `cluster:` into hardware specs, the one simulated GPU, the per-GPU-slot power model,
+embodied carbon and cost."""
 
 from __future__ import annotations
 
@@ -7,26 +8,30 @@ from dataclasses import dataclass
 from simcompute.catalog import Accelerator, Catalog, Fabric, Generation, Node
 from simcompute.config import Scenario
 from simcompute.errors import ConfigError
+from simcompute.perf.gpu import SimulatedGpu
 from simcompute.power import GpuPowerModel, SlotPowerModel
 from simcompute.power.cost import CloudCost, OwnedCost
 from simcompute.power.embodied import Embodied, load_embodied_table
-from simcompute.power.gpu import DEFAULT_COMMUNICATION_ACTIVITY
 from simcompute.profile import CalibrationProfile
 from simcompute.resolve.common import lookup
 
 
 @dataclass(frozen=True)
 class ClusterSpec:
-    """The hardware of the cluster, resolved from the catalog."""
+    """The hardware of the cluster, resolved from the catalog.
+
+    `gpu` is the cluster's one simulated GPU under the cluster's power cap; a workload with
+    its own cap asks `gpu_for` for the same GPU under that cap.
+    """
 
     node: Node
     accelerator: Accelerator
     generation: Generation
     fabric: Fabric | None
     nodes: int
+    gpu: SimulatedGpu
     slot_power: SlotPowerModel
     gpu_hour_usd: float
-    gpu_power_limit_w: float | None = None
     embodied: Embodied | None = None
     cost: CloudCost | OwnedCost | None = None
 
@@ -38,34 +43,70 @@ class ClusterSpec:
     def hardware_usd_per_gpu_hour(self) -> float:
         return self.cost.usd_per_gpu_hour if self.cost is not None else self.gpu_hour_usd
 
+    def gpu_for(self, path: str, cap_w: float | None) -> SimulatedGpu:
+        """The GPU under a workload's own cap `cap_w` (None: the cluster's); `path` names the
+        field in the error when the cap cannot apply."""
+        if cap_w is None:
+            return self.gpu
+        return capped_gpu(path, self.gpu, cap_w, self.slot_power)
 
-def gpu_power_model(accelerator: Accelerator, generation: Generation, profile: CalibrationProfile | None):
-    """Catalog defaults (accelerator idle/TDP, generation activities), overridden by a profile."""
+
+def simulated_gpu(
+    accelerator: Accelerator, generation: Generation, profile: CalibrationProfile | None
+) -> SimulatedGpu:
+    """The uncapped GPU: the calibration profile's value of each parameter, else the catalog's.
+
+    The one place where profile values replace catalog ones (accelerator idle power and TDP,
+    generation efficiencies and activities).
+    """
     fitted = profile.fitted if profile else None
 
     def pick(name: str, default: float) -> float:
         value = getattr(fitted, name, None) if fitted else None
-        return value if value is not None else default
+        return default if value is None else value
 
+    gen = generation
     idle_w, limit_w = pick("idle_power_w", accelerator.idle_power_w), pick("max_power_w", accelerator.tdp_w)
     if not idle_w < limit_w:
         raise ConfigError(
             "calibration",
             f"the profile's idle power {idle_w:g} W is not below its maximum power {limit_w:g} W",
         )
-    return GpuPowerModel(
+    power = GpuPowerModel(
         idle_w=idle_w,
         limit_w=limit_w,
-        compute_activity=pick("compute_activity", generation.training_activity),
-        memory_activity=pick("memory_activity", generation.decode_activity),
-        communication_activity=pick("communication_activity", DEFAULT_COMMUNICATION_ACTIVITY),
+        compute_activity=pick("compute_activity", gen.training_activity),
+        memory_activity=pick("memory_activity", gen.decode_activity),
+        communication_activity=pick("communication_activity", gen.communication_activity),
+    )
+    return SimulatedGpu(
+        accelerator=accelerator,
+        power=power,
+        gemm_max_efficiency=pick("gemm_max_efficiency", gen.gemm_efficiency_max),
+        gemm_half_size_flops=pick("gemm_half_size_flops", gen.gemm_half_size_flops),
+        attention_efficiency=pick("attention_efficiency", gen.attention_efficiency),
+        memory_efficiency=pick("memory_efficiency", gen.memory_efficiency),
+        dp_overlap_fraction=gen.dp_overlap_fraction,
+        typical_mfu=pick("training_efficiency", gen.typical_mfu),
+        measured_mfu=fitted.training_efficiency if fitted else None,
+        measured_gemm_half_size_flops=fitted.gemm_half_size_flops if fitted else None,
     )
 
 
-def check_power_limit(path: str, cap_w: float | None, gpu: GpuPowerModel) -> None:
-    """A power cap must sit above the GPU's idle power."""
-    if cap_w is not None and cap_w < gpu.idle_w:
-        raise ConfigError(path, f"{cap_w:g} W is below the GPU's idle power ({gpu.idle_w:g} W)")
+def capped_gpu(path: str, gpu: SimulatedGpu, cap_w: float | None, slot: SlotPowerModel) -> SimulatedGpu:
+    """`gpu` under `cap_w`, or a `ConfigError` at `path` when the cap cannot apply (below idle,
+    above the GPU's limit, below what it can be held to, or beside a measured busy power)."""
+    if cap_w is None:
+        return gpu.with_cap(None)
+    if slot.measured_busy_w is not None:
+        raise ConfigError(
+            path,
+            "cannot apply beside cluster.measured_power_per_gpu_w (a measured busy power fixes the draw)",
+        )
+    try:
+        return gpu.with_cap(cap_w)
+    except ValueError as exc:
+        raise ConfigError(path, str(exc)) from None
 
 
 def resolve_cluster(scenario: Scenario, catalog: Catalog, profile: CalibrationProfile | None) -> ClusterSpec:
@@ -74,18 +115,18 @@ def resolve_cluster(scenario: Scenario, catalog: Catalog, profile: CalibrationPr
     accelerator = catalog.accelerator(node.gpu)
     generation = catalog.generation(accelerator.generation)
     fabric = lookup("cluster.fabric", catalog.fabric, cfg.fabric) if cfg.fabric else None
-    gpu = gpu_power_model(accelerator, generation, profile)
-    check_power_limit("cluster.gpu_power_limit_w", cfg.gpu_power_limit_w, gpu)
+    uncapped = simulated_gpu(accelerator, generation, profile)
     gpn = node.gpus_per_node
     network_w = fabric.switch_power_w_per_node / gpn if fabric else 0.0
     slot = SlotPowerModel(
-        gpu=gpu,
+        gpu=uncapped.power,
         host_idle_w=node.host_power_idle_w / gpn,
         host_max_w=node.host_power_max_w / gpn,
         network_w=network_w,
         rated_w=node.rated_power_w / gpn,
         measured_busy_w=cfg.measured_power_per_gpu_w,
     )
+    gpu = capped_gpu("cluster.gpu_power_limit_w", uncapped, cfg.gpu_power_limit_w, slot)
     table = load_embodied_table()
     override = cfg.embodied
     embodied = Embodied(
@@ -111,9 +152,9 @@ def resolve_cluster(scenario: Scenario, catalog: Catalog, profile: CalibrationPr
         generation=generation,
         fabric=fabric,
         nodes=cfg.nodes,
+        gpu=gpu,
         slot_power=slot,
         gpu_hour_usd=cfg.gpu_hour_usd or 0.0,
-        gpu_power_limit_w=cfg.gpu_power_limit_w,
         embodied=embodied,
         cost=cost,
     )

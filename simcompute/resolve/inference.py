@@ -8,7 +8,6 @@ from simcompute.catalog import Catalog, CatalogError, ModelSpec
 from simcompute.config import InferenceWorkload
 from simcompute.errors import ConfigError
 from simcompute.perf.inference import ReplicaPerf, estimate_replica
-from simcompute.profile import CalibrationProfile
 from simcompute.resolve.cluster import ClusterSpec
 from simcompute.resolve.common import resolve_model
 
@@ -42,7 +41,6 @@ def resolve_inference(
     cfg: InferenceWorkload,
     cluster: ClusterSpec,
     catalog: Catalog,
-    profile: CalibrationProfile | None,
 ) -> InferenceServiceSpec:
     path = f"workloads[{index}]"
     model = resolve_model(f"{path}.model", cfg.model, catalog)
@@ -66,15 +64,13 @@ def resolve_inference(
     try:
         perf = estimate_replica(
             model,
-            cluster.accelerator,
-            cluster.generation,
+            cluster.gpu,
             cluster.node,
             tp=cfg.gpus_per_replica,
             precision=cfg.precision,
             max_batch_size=cfg.max_batch_size,
             max_batch_tokens=cfg.max_batch_tokens,
             memory_utilization=cfg.memory_utilization,
-            fitted=profile.fitted if profile else None,
         )
     except ValueError as exc:
         raise ConfigError(f"{path}.gpus_per_replica", f"the model does not fit: {exc}") from None

@@ -2,8 +2,9 @@
 
 Every job becomes a `ClusterJobSpec`: GPUs, submit time, priority, the compute time it needs
 when nothing interrupts it, its busy GPU activity, and what it checkpoints. Trace rows given
-as `duration_s` or `flops` take a small estimate path (below); rows with `model` and `tokens`
-go through the same `resolve_training` as scenario workloads.
+as `duration_s` or `flops` are one compute-bound phase on the cluster's simulated GPU (so a
+power cap stretches and caps them like any other work); rows with `model` and `tokens` go
+through the same `resolve_training` as scenario workloads.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from simcompute.catalog import Catalog, ModelSpec
 from simcompute.config import Scenario, TrainingWorkload
 from simcompute.errors import ConfigError
 from simcompute.perf import TrainingEstimate
-from simcompute.profile import CalibrationProfile
+from simcompute.power.gpu import Phase
 from simcompute.resolve.cluster import ClusterSpec
 from simcompute.resolve.common import lookup
 from simcompute.resolve.training import TrainingJobSpec, resolve_training
@@ -39,7 +40,6 @@ class ClusterJobSpec:
     estimate: TrainingEstimate | None = None
     n_steps: int | None = None
     tokens: float | None = None
-    training: TrainingJobSpec | None = None
 
 
 def from_training(spec: TrainingJobSpec) -> ClusterJobSpec:
@@ -57,7 +57,6 @@ def from_training(spec: TrainingJobSpec) -> ClusterJobSpec:
         estimate=est,
         n_steps=spec.n_steps,
         tokens=float(cfg.tokens),
-        training=spec,
     )
 
 
@@ -66,12 +65,11 @@ def _trace_job(
     scenario: Scenario,
     cluster: ClusterSpec,
     catalog: Catalog,
-    profile: CalibrationProfile | None,
     cache: dict[tuple, TrainingJobSpec],
 ) -> ClusterJobSpec:
-    """duration_s given: run that long at the generation's training activity. flops given:
-    flops / (GPUs x dense bf16 peak x the generation's typical_mfu). model and tokens:
-    the full training estimate."""
+    """duration_s given: that long uncapped at the GPU's compute activity. flops given:
+    flops / (GPUs x dense bf16 peak x the GPU's typical MFU). Both as one compute-bound phase
+    under the cluster's power cap. model and tokens: the full training estimate."""
     trace = scenario.scheduling.jobs
     assert trace is not None
     where = f"row {job.row}"
@@ -86,20 +84,16 @@ def _trace_job(
         except ConfigError as exc:
             raise ConfigError(exc.path, exc.message, trace.path) from None
     checkpoint_s = job.checkpoint_every_s or trace.checkpoint_every
-    fitted = profile.fitted if profile else None
-    activity = cluster.generation.training_activity
-    if fitted and fitted.compute_activity is not None:
-        activity = fitted.compute_activity
     common = dict(name=job.name, gpus=job.gpus, submit_s=job.submit_s, priority=job.priority,
                   checkpoint_every_s=checkpoint_s, model=model)  # fmt: skip
-    if job.duration_s is not None:
-        return ClusterJobSpec(work_s=job.duration_s, activity=activity, **common)
-    if job.flops is not None:
-        efficiency = cluster.generation.typical_mfu
-        if fitted and fitted.training_efficiency is not None:
-            efficiency = fitted.training_efficiency
-        peak = cluster.accelerator.peak_flops("bf16")
-        return ClusterJobSpec(work_s=job.flops / (job.gpus * peak * efficiency), activity=activity, **common)
+    if job.duration_s is not None or job.flops is not None:
+        gpu = cluster.gpu
+        if job.duration_s is not None:
+            uncapped_s = job.duration_s
+        else:
+            uncapped_s = job.flops / (job.gpus * gpu.accelerator.peak_flops("bf16") * gpu.typical_mfu)
+        work = gpu.power.cap_phase(Phase("compute", uncapped_s, gpu.power.compute_activity, "compute"))
+        return ClusterJobSpec(work_s=work.time_s, activity=work.activity, **common)
     key = (job.model, job.gpus, job.tokens)
     spec = cache.get(key)
     if spec is None:
@@ -108,7 +102,7 @@ def _trace_job(
             global_batch_tokens=trace.global_batch_tokens, seq_len=trace.seq_len,
         )  # fmt: skip
         try:
-            spec = resolve_training(0, cfg, cluster, catalog, profile)
+            spec = resolve_training(0, cfg, cluster, catalog)
         except ConfigError as exc:
             raise ConfigError(where, exc.message, trace.path) from None
         cache[key] = spec
@@ -120,7 +114,7 @@ def _trace_job(
 
 
 def resolve_trace_jobs(
-    scenario: Scenario, cluster: ClusterSpec, catalog: Catalog, profile: CalibrationProfile | None
+    scenario: Scenario, cluster: ClusterSpec, catalog: Catalog
 ) -> tuple[ClusterJobSpec, ...]:
     """The jobs of `scheduling.jobs`, if any; names must not clash with workloads."""
     trace = scenario.scheduling.jobs
@@ -134,5 +128,5 @@ def resolve_trace_jobs(
             raise ConfigError(
                 f"row {row.row}, column 'name'", f"'{row.name}' is also a workload name", trace.path
             )
-        jobs.append(_trace_job(row, scenario, cluster, catalog, profile, cache))
+        jobs.append(_trace_job(row, scenario, cluster, catalog, cache))
     return tuple(jobs)

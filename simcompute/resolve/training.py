@@ -8,12 +8,12 @@ from simcompute.catalog import Accelerator, Catalog, CatalogError, Fabric, Gener
 from simcompute.config import TrainingWorkload
 from simcompute.errors import ConfigError
 from simcompute.perf import TrainingEstimate, estimate_training
+from simcompute.perf.gpu import SimulatedGpu
 from simcompute.perf.layout import Layout, layout_problems
 from simcompute.perf.search import Candidate, best_layout, search_layouts
 from simcompute.perf.training import TrainingSystem
-from simcompute.power.gpu import cap_estimate
 from simcompute.profile import CalibrationProfile
-from simcompute.resolve.cluster import ClusterSpec, check_power_limit
+from simcompute.resolve.cluster import ClusterSpec, simulated_gpu
 from simcompute.resolve.common import resolve_model
 
 
@@ -39,16 +39,33 @@ class TrainingJobSpec:
         return -(-int(self.config.tokens) // self.estimate.tokens_per_step)
 
 
-def training_system(
-    cluster: ClusterSpec, profile: CalibrationProfile | None, cfg: TrainingWorkload
-) -> TrainingSystem:
-    """The hardware parameters of the cluster, with calibration-profile values where present,
-    and the workload's own settings (attention kernel, communication overlap)."""
+def training_system(cluster: ClusterSpec, cfg: TrainingWorkload, path: str) -> TrainingSystem:
+    """The cluster's GPU under the workload's cap (its own `gpu_power_limit_w`, else the
+    cluster's), its node and fabric, and the workload's own settings (attention kernel,
+    communication overlap)."""
     p = cfg.parallelism
-    system = hardware_system(
-        cluster.node, cluster.accelerator, cluster.generation, cluster.fabric, profile, p.dp_overlap_fraction
-    )
+    gpu = cluster.gpu_for(f"{path}.gpu_power_limit_w", cfg.gpu_power_limit_w)
+    system = gpu_system(cluster.node, gpu, cluster.fabric, p.dp_overlap_fraction)
     return replace(system, attention=cfg.attention, ep_overlap_fraction=p.ep_overlap_fraction)
+
+
+def gpu_system(
+    node: Node, gpu: SimulatedGpu, fabric: Fabric | None, dp_overlap_fraction: float | None = None
+) -> TrainingSystem:
+    """A `TrainingSystem` of the simulated GPU `gpu` in `node`, nodes joined by `fabric`."""
+    return TrainingSystem(
+        accelerator=gpu.accelerator,
+        gpus_per_node=node.gpus_per_node,
+        nvlink_bandwidth_gbps=node.nvlink_bandwidth_gbps,
+        fabric_bandwidth_gbps=fabric.bandwidth_gbps if fabric else None,
+        fabric_latency_us=fabric.latency_us if fabric else None,
+        gemm_max_efficiency=gpu.gemm_max_efficiency,
+        gemm_half_size_flops=gpu.gemm_half_size_flops,
+        attention_efficiency=gpu.attention_efficiency,
+        memory_efficiency=gpu.memory_efficiency,
+        dp_overlap_fraction=gpu.dp_overlap_fraction if dp_overlap_fraction is None else dp_overlap_fraction,
+        power=gpu.power,
+    )
 
 
 def hardware_system(
@@ -57,30 +74,10 @@ def hardware_system(
     generation: Generation,
     fabric: Fabric | None,
     profile: CalibrationProfile | None = None,
-    dp_overlap_fraction: float | None = None,
 ) -> TrainingSystem:
-    """A `TrainingSystem` from catalog records; profile `fitted` values replace catalog ones."""
-    gen, fitted = generation, (profile.fitted if profile else None)
-
-    def pick(fitted_name: str, default: float) -> float:
-        value = getattr(fitted, fitted_name, None) if fitted else None
-        return default if value is None else value
-
-    return TrainingSystem(
-        accelerator=accelerator,
-        gpus_per_node=node.gpus_per_node,
-        nvlink_bandwidth_gbps=node.nvlink_bandwidth_gbps,
-        fabric_bandwidth_gbps=fabric.bandwidth_gbps if fabric else None,
-        fabric_latency_us=fabric.latency_us if fabric else None,
-        gemm_max_efficiency=pick("gemm_max_efficiency", gen.gemm_efficiency_max),
-        gemm_half_size_flops=pick("gemm_half_size_flops", gen.gemm_half_size_flops),
-        attention_efficiency=pick("attention_efficiency", gen.attention_efficiency),
-        memory_efficiency=pick("memory_efficiency", gen.memory_efficiency),
-        dp_overlap_fraction=gen.dp_overlap_fraction if dp_overlap_fraction is None else dp_overlap_fraction,
-        compute_activity=pick("compute_activity", gen.training_activity),
-        memory_activity=pick("memory_activity", gen.decode_activity),
-        communication_activity=pick("communication_activity", gen.communication_activity),
-    )
+    """An uncapped `TrainingSystem` straight from catalog records (and a profile), for tools
+    that have no scenario (validation, benchmarks)."""
+    return gpu_system(node, simulated_gpu(accelerator, generation, profile), fabric)
 
 
 def configured_layout(cfg: TrainingWorkload) -> Layout:
@@ -114,7 +111,6 @@ def resolve_training(
     cfg: TrainingWorkload,
     cluster: ClusterSpec,
     catalog: Catalog,
-    profile: CalibrationProfile | None,
 ) -> TrainingJobSpec:
     path = f"workloads[{index}]"
     model = resolve_model(f"{path}.model", cfg.model, catalog)
@@ -132,9 +128,8 @@ def resolve_training(
         cluster.accelerator.peak_flops(cfg.precision)
     except CatalogError as exc:
         raise ConfigError(f"{path}.precision", str(exc)) from None
-    system = training_system(cluster, profile, cfg)
-    fitted = profile.fitted if profile else None
-    override = fitted.training_efficiency if fitted else None
+    system = training_system(cluster, cfg, path)
+    override = cluster.gpu.measured_mfu
     sequences = cfg.sequences_per_step
     search = dict(model=model, system=system, gpus=cfg.gpus, seq_len=cfg.seq_len, sequences=sequences,
                   precision=cfg.precision)  # fmt: skip
@@ -162,9 +157,6 @@ def resolve_training(
     if estimate.memory.total_bytes > system.accelerator.memory_bytes:
         best = best_layout(search_layouts(**search))
         raise _memory_error(path, estimate, system, best.layout if best else None)
-    cap_w = cfg.gpu_power_limit_w if cfg.gpu_power_limit_w is not None else cluster.gpu_power_limit_w
-    check_power_limit(f"{path}.gpu_power_limit_w", cap_w, cluster.slot_power.gpu)
-    estimate = cap_estimate(estimate, cluster.slot_power.gpu, cap_w)
     return TrainingJobSpec(index=index, config=cfg, model=model, estimate=estimate)
 
 
@@ -173,11 +165,11 @@ def plan_layouts(
     cfg: TrainingWorkload,
     cluster: ClusterSpec,
     catalog: Catalog,
-    profile: CalibrationProfile | None,
 ) -> list[Candidate]:
     """Every valid layout of workload `index`, fitting ones first, fastest first (`simcompute plan`)."""
-    model = resolve_model(f"workloads[{index}].model", cfg.model, catalog)
-    system = training_system(cluster, profile, cfg)
+    path = f"workloads[{index}]"
+    model = resolve_model(f"{path}.model", cfg.model, catalog)
+    system = training_system(cluster, cfg, path)
     return search_layouts(
         model,
         system,

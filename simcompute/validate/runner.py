@@ -20,18 +20,6 @@ from simcompute.perf.training import TrainingEstimate, TrainingSystem, estimate_
 from simcompute.resolve.training import hardware_system
 from simcompute.validate.cases import Case, load_cases
 
-LAYOUT_FIELDS = (
-    "tp",
-    "pp",
-    "dp",
-    "zero",
-    "sequence_parallel",
-    "recompute",
-    "microbatch_size",
-    "virtual_pp",
-    "ep",
-)
-
 
 @dataclass(frozen=True)
 class ValidationReport:

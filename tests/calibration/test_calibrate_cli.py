@@ -57,7 +57,8 @@ def test_interrupted_sweep_resumes_and_keeps_its_points(tmp_path, capsys):
 def test_missing_torch_is_one_line(monkeypatch, capsys, tmp_path):
     monkeypatch.setitem(sys.modules, "torch", None)
     assert _calibrate(tmp_path / "x.yaml") == 2
-    assert "pip install -e .[calibrate]" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "torch is missing" in err and 'pip install -e ".[calibrate]"' in err
 
 
 @pytest.mark.parametrize(

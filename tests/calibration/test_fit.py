@@ -87,3 +87,34 @@ def test_too_few_points_is_an_error():
 def test_gpt_config_maps_to_catalog_shapes():
     spec = GPTConfig(4, 256, 8, 128, 256).to_model_spec()
     assert spec.ffn_hidden_eff == 1024 and not spec.gated_ffn and not spec.tied_embeddings
+
+
+def test_parameters_on_their_bound_are_named_and_warned():
+    """Points with no size dependence and no fixed costs: F_half and the fixed terms hit their bounds."""
+    flat = StepModel(peak_flops=2e11, gemm_max_efficiency=0.8, gemm_half_size_flops=1e-3, attention_efficiency=0.3,
+                     elementwise_s_per_element=2e-10, optimizer_s_per_param=0.0, step_overhead_s=0.0)  # fmt: skip
+    pts = []
+    for cfg in SWEEPS["cpu"]().train:
+        p = _point(cfg)
+        p["step_time_median_s"] = predict_step_time(
+            cfg.model.to_model_spec(), cfg.batch, cfg.model.seq_len, flat
+        )
+        pts.append(p)
+    fit = fit_step_time(pts, flat.peak_flops)
+    assert "gemm_half_size_flops" in fit.at_bound
+    assert fit.model.gemm_half_size_flops == pytest.approx(1.0)  # its floor, not another field's value
+    assert any("gemm_half_size_flops sits on its bound" in w for w in fit.warnings())
+    fitted = fit_profile_parameters(pts, [], peak_flops=flat.peak_flops, idle_power_w=None, max_power_w=None)
+    assert "gemm_half_size_flops" in fitted["goodness_of_fit"]["at_bound"]
+    assert FittedParameters.model_validate(fitted).warnings == fitted["warnings"] != []
+
+
+def test_a_well_posed_fit_has_nothing_on_its_bounds():
+    fit = fit_step_time([_point(c) for c in SWEEPS["cpu"]().train], TRUE.peak_flops)
+    assert fit.at_bound == () and fit.warnings() == []
+
+
+def test_the_torch_free_option_list_names_every_sweep():
+    from calibration.options import SWEEP_NAMES
+
+    assert set(SWEEP_NAMES) == set(SWEEPS)

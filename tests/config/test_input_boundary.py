@@ -163,7 +163,7 @@ def test_resolve_errors_name_the_file(tmp_path, field, value, expected):
 def test_batch_suggestion_does_not_repeat_itself(tmp_path):
     data = _base(**{"workloads.0.global_batch_tokens": 2048, "workloads.0.parallelism": {"tp": 1, "pp": 1}})
     message = _error(tmp_path, data)
-    assert "set global_batch_tokens to 16384 (8 sequences)" in message and " or " not in message
+    assert "set global_batch_tokens to 16384 (8 sequences)," in message and "16384 (8)" not in message
 
 
 # ---- work too large to simulate ------------------------------------------------------------

@@ -4,13 +4,14 @@ import pytest
 
 from simcompute.catalog import load_catalog
 from simcompute.perf.inference import KV_BYTES_PER_ELEMENT, estimate_replica, prefill_context
+from simcompute.resolve.cluster import simulated_gpu
 
 
 def replica(tp=1, precision="bf16", gpu_node="dgx-a100-80gb"):
     cat = load_catalog()
     node = cat.node(gpu_node)
     acc = cat.accelerator(node.gpu)
-    return cat, acc, estimate_replica(cat.model("llama-2-7b"), acc, cat.generation(acc.generation), node, tp=tp,
+    return cat, acc, estimate_replica(cat.model("llama-2-7b"), simulated_gpu(acc, cat.generation(acc.generation), None), node, tp=tp,
                                       precision=precision, max_batch_size=256, max_batch_tokens=8192,
                                       memory_utilization=0.9)  # fmt: skip
 

@@ -17,6 +17,7 @@ from simcompute.perf.layout import Layout, layout_problems
 from simcompute.perf.memory import stage_params
 from simcompute.perf.search import best_layout, search_layouts
 from simcompute.perf.training import ACTIVATION_BYTES, OVERLAP_COMPUTE_SLOWDOWN, estimate_layout
+from simcompute.resolve.cluster import simulated_gpu
 from simcompute.resolve.training import hardware_system
 
 SEQ = 256
@@ -198,7 +199,7 @@ def h200_replica(model_id, precision="fp8"):
     cat = load_catalog()
     node = cat.node("hgx-h200")
     acc = cat.accelerator(node.gpu)
-    return estimate_replica(cat.model(model_id), acc, cat.generation(acc.generation), node, tp=8,
+    return estimate_replica(cat.model(model_id), simulated_gpu(acc, cat.generation(acc.generation), None), node, tp=8,
                             precision=precision, max_batch_size=64, max_batch_tokens=8192,
                             memory_utilization=0.9)  # fmt: skip
 

@@ -4,11 +4,16 @@ import pytest
 
 import simcompute as sc
 from simcompute.config import load_scenario
-from simcompute.perf.training import Phase
-from simcompute.power.gpu import GpuPowerModel, apply_power_cap, dynamic_scale
+from simcompute.power.gpu import GpuPowerModel, Phase, dynamic_scale
 from simcompute.resolve import resolve
 
-GPU = GpuPowerModel(idle_w=60.0, limit_w=400.0)
+GPU = GpuPowerModel(
+    idle_w=60.0, limit_w=400.0, compute_activity=0.85, memory_activity=0.45, communication_activity=0.3
+)
+
+
+def apply_power_cap(phases, gpu, cap_w):
+    return gpu.with_cap(cap_w).cap_phases(phases)
 
 
 def test_cap_slows_compute_bound_phase_and_lowers_power_to_the_cap():

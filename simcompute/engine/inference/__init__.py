@@ -1,6 +1,7 @@
-"""Inference serving: replicas with continuous (or static) batching, routers, service process."""
+"""Inference serving: replicas under a batching policy, routers, service processes."""
 
+from simcompute.engine.inference.batching import BATCHING
 from simcompute.engine.inference.replica import Replica
-from simcompute.engine.inference.service import InferenceService, ServiceRun
+from simcompute.engine.inference.service import InferenceService, ServiceRun, ServingClock
 
-__all__ = ["InferenceService", "Replica", "ServiceRun"]
+__all__ = ["BATCHING", "InferenceService", "Replica", "ServiceRun", "ServingClock"]

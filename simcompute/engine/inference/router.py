@@ -1,4 +1,4 @@
-"""Routers: which replica gets an arriving request."""
+"""Routers: which of the replicas that are up gets an arriving request."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ from simcompute.engine.inference.replica import Replica
 class RoundRobin:
     """Replicas in turn, regardless of their load."""
 
-    def __init__(self, replicas: list[Replica]):
-        self.replicas = replicas
+    def __init__(self, live: list[Replica]):
+        self.live = live  # the service's list of replicas up now (changed in place)
         self.next = 0
 
     def choose(self, t_s: float) -> Replica:
-        replica = self.replicas[self.next]
-        self.next = (self.next + 1) % len(self.replicas)
+        live = self.live
+        if self.next >= len(live):
+            self.next = 0
+        replica = live[self.next]
+        self.next += 1
         return replica
 
 
@@ -24,12 +27,12 @@ class LeastOutstanding:
     Every replica is brought up to the arrival time first, so completions before it count.
     """
 
-    def __init__(self, replicas: list[Replica]):
-        self.replicas = replicas
+    def __init__(self, live: list[Replica]):
+        self.live = live
 
     def choose(self, t_s: float) -> Replica:
         best = None
-        for replica in self.replicas:
+        for replica in self.live:
             replica.advance(t_s)
             if best is None or replica.outstanding < best.outstanding:
                 best = replica

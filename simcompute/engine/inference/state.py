@@ -5,10 +5,12 @@ from __future__ import annotations
 from array import array
 
 import numpy as np
+import pandas as pd
 
 from simcompute.traffic import Requests
 
-NAN = float("nan")
+OUTCOMES = ["completed", "rerouted", "lost", "cut_by_horizon"]
+"""What became of a request (the `outcome` column of the requests table)."""
 
 
 def _floats(values: np.ndarray) -> array:
@@ -41,10 +43,22 @@ class RequestState:
         self.generated = _ints(np.zeros(n))  # tokens generated when it last joined the decode batch
         self.join_step = _ints(np.zeros(n))  # replica decode-step counter when it joined
         self.join_energy = _floats(np.zeros(n))  # replica per-request energy accumulator then
+        self.reroutes = _ints(np.zeros(n))  # times its replica failed under it and it moved on
+        self.lost = bytearray(n)  # 1: its replica failed and no other was up to take it
 
     def columns(self) -> dict[str, np.ndarray]:
         """The public columns as numpy arrays: views on the typed arrays' buffers, not copies
-        (called once the simulation is over; a typed array cannot grow while viewed)."""
+        (called once the simulation is over; a typed array cannot grow while viewed).
+
+        `outcome`: `completed` (answered by the replica it was routed to), `rerouted`
+        (answered after its replica failed under it), `lost` (its replica failed and none
+        was up), `cut_by_horizon` (unfinished when the run ended).
+        """
+        finish = np.frombuffer(self.finish, dtype=np.float64)
+        reroutes = np.frombuffer(self.reroutes, dtype=np.int64)
+        lost = np.frombuffer(self.lost, dtype=np.uint8).astype(bool)
+        code = np.where(np.isfinite(finish), np.where(reroutes > 0, 1, 0), np.where(lost, 2, 3))
+        outcome = pd.Categorical.from_codes(code, categories=OUTCOMES)
         return {
             "replica": np.frombuffer(self.replica, dtype=np.int64),
             "arrival_s": np.frombuffer(self.arrival, dtype=np.float64),
@@ -55,4 +69,6 @@ class RequestState:
             "output_tokens": np.frombuffer(self.output, dtype=np.int64),
             "preemptions": np.frombuffer(self.preemptions, dtype=np.int64),
             "energy_j": np.frombuffer(self.energy, dtype=np.float64),
+            "reroutes": reroutes,
+            "outcome": outcome,
         }

@@ -20,7 +20,9 @@ def service(serving, **overrides):
 def run(serving, arrivals, prompts, outputs, stop_s=np.inf, **overrides):
     spec, slot = service(serving, **overrides)
     reqs = Requests(np.array(arrivals, float), np.array(prompts), np.array(outputs))
-    return ServiceRun(spec, slot, reqs, stop_s), spec.perf.step
+    out = ServiceRun(spec, slot, reqs)
+    out.run_to_end(stop_s)
+    return out, spec.perf.step
 
 
 def test_single_request_timeline(serving):

@@ -8,8 +8,8 @@ from pydantic import Field, model_validator
 
 from simcompute.config.base import MAX_DURATION_S, MAX_NODES, Duration, Strict, field_error
 
-MIN_MTBF_H = 1.0
-"""A part that fails more than hourly is a typo (real GPUs: ~50,000 h)."""
+MIN_MTBF_H = 0.01
+"""36 s: shorter is a typo (real GPUs: ~50,000 h); tests use minutes to force failures."""
 MAX_MTBF_H = 1e9
 
 DEFAULT_REPAIR_TIME_S = 24 * 3600.0

@@ -22,11 +22,6 @@ from simcompute.errors import ConfigError
 if TYPE_CHECKING:
     from simcompute.resolve import ResolvedScenario
 
-MAX_TRACE_ROWS = 5_000_000
-"""Rows read from a request trace file (the work limits apply on top)."""
-MAX_TRACE_JOBS = 100_000
-"""Rows of a job trace: each is parsed and resolved before the simulation (bench_cluster: 10,000)."""
-
 REQUESTS_PER_S = 40_000.0
 EVENTS_PER_S = 40_000.0
 """End to end, with the tables written (bench_cluster: ~75,000/s for the simulation alone)."""

@@ -25,7 +25,11 @@ from simcompute.errors import ConfigError, show
 MAX_YAML_BYTES = 1_048_576
 """1 MiB: the bundled scenarios are 1-3 kB, a calibration profile with its points ~20 kB."""
 MAX_TABLE_BYTES = 256 << 20
-"""256 MiB: a trace of about 5 million rows (`limits.MAX_TRACE_ROWS`); larger ones are refused."""
+"""256 MiB: a trace of about 5 million rows (`MAX_TRACE_ROWS`); larger ones are refused."""
+MAX_TRACE_ROWS = 5_000_000
+"""Rows read from a request trace file (the work limits of `simcompute.limits` apply on top)."""
+MAX_TRACE_JOBS = 100_000
+"""Rows of a job trace: each is parsed and resolved before the simulation (bench_cluster: 10,000)."""
 MAX_DEPTH = 32
 """Nesting levels of mappings and lists; a scenario uses 5."""
 MAX_NODES = 100_000

@@ -17,9 +17,8 @@ from typing import Any
 import pandas as pd
 
 from simcompute.config.base import MAX_DURATION_S, MAX_GPUS, MAX_NAME_CHARS, MAX_PRIORITY, MAX_TOKENS
-from simcompute.config.inputs import check_file
+from simcompute.config.inputs import MAX_TRACE_JOBS, check_file
 from simcompute.errors import ConfigError, one_line, show
-from simcompute.limits import MAX_TRACE_JOBS
 from simcompute.units import parse_count, parse_duration
 
 REQUIRED = ("submit_s", "gpus", "name")

@@ -7,15 +7,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simcompute.config.inputs import check_file
+from simcompute.config.inputs import MAX_TRACE_ROWS, check_file
 from simcompute.errors import ConfigError, one_line, show
-from simcompute.limits import MAX_TRACE_ROWS
 
 
 def read_table(path: str, field: str) -> pd.DataFrame:
     """A CSV or Parquet file as a DataFrame of strings/values; `field` is the YAML path for errors.
 
-    The file must be a regular file within `inputs.MAX_TABLE_BYTES` and `limits.MAX_TRACE_ROWS` rows.
+    The file must be a regular file within `inputs.MAX_TABLE_BYTES` and `inputs.MAX_TRACE_ROWS` rows.
     """
     file = check_file(path, "file", field)
     parquet = file.suffix.lower() in (".parquet", ".pq")

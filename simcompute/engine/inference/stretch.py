@@ -80,18 +80,21 @@ class DecodeStretch:
         return first + later + self.later_growth_s * ((n * (n - 1) - k * (k - 1)) / 2.0)
 
     def cut(self, t_s: float) -> float | None:
-        """An arrival at `t_s` may join: stop at the first boundary at or after it. Returns the
-        new end, or None when the stretch ends before that anyway."""
-        n = self.iterations_to(t_s - self.start_s)
+        """An arrival at `t_s` may join: stop at the first boundary at or after it, the end of
+        the fewest iterations that last at least `t_s - start_s`. Returns the new end, or None
+        when the stretch ends before that anyway."""
+        delta_s = t_s - self.start_s
+        if delta_s <= 0:
+            n, elapsed_n = 0, 0.0
+        else:
+            n, elapsed_n = self._iterations_to(delta_s)
         if n >= self.n:
             return None
         self.n = n
-        return self.start_s + self.elapsed_s(n)
+        return self.start_s + elapsed_n
 
-    def iterations_to(self, delta_s: float) -> int:
-        """Fewest iterations that last at least `delta_s` seconds."""
-        if delta_s <= 0:
-            return 0
+    def _iterations_to(self, delta_s: float) -> tuple[int, float]:
+        """Fewest iterations that last at least `delta_s` > 0 seconds, and their seconds."""
         k = self.switch_at
         a, b, n0, t0 = self.comm_s + self.first_s, self.growth_s, 0, 0.0
         if k < NEVER:
@@ -114,9 +117,11 @@ class DecodeStretch:
             and ((n - 1) * ka + b1 * ((n - 1) * (n - 2) / 2.0) if n <= k + 1 else elapsed(n - 1)) >= delta_s
         ):
             n -= 1
-        while (n * ka + b1 * (n * (n - 1) / 2.0) if n <= k else elapsed(n)) < delta_s:
+        while True:
+            seconds = n * ka + b1 * (n * (n - 1) / 2.0) if n <= k else elapsed(n)
+            if seconds >= delta_s:
+                return n, seconds
             n += 1
-        return n
 
 
 class ReferenceStretch(DecodeStretch):

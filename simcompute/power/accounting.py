@@ -118,7 +118,9 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
         covered *= seg_it
         return np.bincount(codes, weights=covered, minlength=n_owners)[:n_owners]
 
-    inside = np.clip(t1, 0.0, end_s) - np.clip(t0, 0.0, end_s)  # exact seconds in the run
+    inside = t1 - t0  # exact seconds in the run (segments reaching outside it clipped)
+    if len(t0) and (t0.min() < 0.0 or t1.max() > end_s):
+        inside = np.clip(t1, 0.0, end_s) - np.clip(t0, 0.0, end_s)
     it_j = np.bincount(codes, weights=seg_it * inside, minlength=n_owners)[:n_owners]
     del inside
     fac_kwh = total(fac_kwh_per_w)

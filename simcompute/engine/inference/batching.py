@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-import heapq
+from heapq import heappush
 
 from simcompute.config import InferenceWorkload
 from simcompute.engine.inference.replica import DECODE, STEP, Replica
@@ -111,7 +111,7 @@ class ContinuousBatching(Replica):
             reqs.join_energy[rid] = joined_at_j
             self.kv_tokens += take + 1
             running[rid] = None
-            heapq.heappush(completions, (step + out - generated, rid, reqs.preemptions[rid]))
+            heappush(completions, (step + out - generated, rid, reqs.preemptions[rid]))
 
     def _held(self) -> list[int]:
         held = super()._held()

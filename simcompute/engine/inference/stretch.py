@@ -86,42 +86,40 @@ class DecodeStretch:
         delta_s = t_s - self.start_s
         if delta_s <= 0:
             n, elapsed_n = 0, 0.0
-        else:
-            n, elapsed_n = self._iterations_to(delta_s)
+        else:  # the first `n` iterations of the series that hold `delta_s` (from the root)
+            k = self.switch_at
+            a, b, n0, t0 = self.comm_s + self.first_s, self.growth_s, 0, 0.0
+            if k < NEVER:
+                tk = self.elapsed_s(k)
+                if tk < delta_s:
+                    a, b, n0, t0 = self.comm_s + self.later_first_s, self.later_growth_s, k, tk
+            rest = delta_s - t0
+            first = a + b * n0  # time of iteration n0
+            q = first - b / 2.0
+            if b > 0:
+                root = math.sqrt(q * q + 2.0 * b * rest)
+                m = 2.0 * rest / (q + root) if q > 0 else (root - q) / b
+            else:
+                m = rest / first
+            n = n0 + max(0, math.ceil(m))
+            # exact check of the rounded root; `elapsed_s` inlined (same operations) before the
+            # switch
+            ka, b1, elapsed = self.comm_s + self.first_s, self.growth_s, self.elapsed_s
+            while (
+                n > 0
+                and ((n - 1) * ka + b1 * ((n - 1) * (n - 2) / 2.0) if n <= k + 1 else elapsed(n - 1))
+                >= delta_s
+            ):
+                n -= 1
+            while True:
+                elapsed_n = n * ka + b1 * (n * (n - 1) / 2.0) if n <= k else elapsed(n)
+                if elapsed_n >= delta_s:
+                    break
+                n += 1
         if n >= self.n:
             return None
         self.n = n
         return self.start_s + elapsed_n
-
-    def _iterations_to(self, delta_s: float) -> tuple[int, float]:
-        """Fewest iterations that last at least `delta_s` > 0 seconds, and their seconds."""
-        k = self.switch_at
-        a, b, n0, t0 = self.comm_s + self.first_s, self.growth_s, 0, 0.0
-        if k < NEVER:
-            tk = self.elapsed_s(k)
-            if tk < delta_s:
-                a, b, n0, t0 = self.comm_s + self.later_first_s, self.later_growth_s, k, tk
-        rest = delta_s - t0
-        first = a + b * n0  # time of iteration n0
-        q = first - b / 2.0
-        if b > 0:
-            root = math.sqrt(q * q + 2.0 * b * rest)
-            m = 2.0 * rest / (q + root) if q > 0 else (root - q) / b
-        else:
-            m = rest / first
-        n = n0 + max(0, math.ceil(m))
-        # exact check of the rounded root; `elapsed_s` inlined (same operations) before the switch
-        ka, b1, elapsed = self.comm_s + self.first_s, self.growth_s, self.elapsed_s
-        while (
-            n > 0
-            and ((n - 1) * ka + b1 * ((n - 1) * (n - 2) / 2.0) if n <= k + 1 else elapsed(n - 1)) >= delta_s
-        ):
-            n -= 1
-        while True:
-            seconds = n * ka + b1 * (n * (n - 1) / 2.0) if n <= k else elapsed(n)
-            if seconds >= delta_s:
-                return n, seconds
-            n += 1
 
 
 class ReferenceStretch(DecodeStretch):

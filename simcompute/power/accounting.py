@@ -65,7 +65,7 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
     edges = _sorted_unique(
         np.concatenate([[0.0, end_s], t0, t1, hour_boundaries(site.start_hour, offset_s, end_s)])
     )
-    edges = edges[(edges >= 0) & (edges <= end_s)]
+    edges = edges[np.searchsorted(edges, 0.0) : np.searchsorted(edges, end_s, side="right")]  # in [0, end]
     if len(edges) < 2:
         edges = np.array([0.0, end_s])
     dt = np.diff(edges)

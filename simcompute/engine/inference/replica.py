@@ -250,7 +250,6 @@ class Replica:
                 continue
             del running[rid]
             reqs.finish[rid] = t_end
-            reqs.generated[rid] = reqs.output[rid]
             energy_j[rid] += per_running_j - joined_at_j[rid]
             self.kv_tokens -= reqs.prompt[rid] + reqs.output[rid]
             self.outstanding -= 1

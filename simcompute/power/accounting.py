@@ -69,13 +69,12 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
     if len(edges) < 2:
         edges = np.array([0.0, end_s])
     dt = np.diff(edges)
-    # every segment starts and ends on an edge: its first and last edge index (clipped to the
-    # last edge: a segment after the run covers no interval)
+    # every segment starts and ends on an edge: its first and last edge index (n = after the run)
     n = len(edges)
     first = np.searchsorted(edges, t0)
     last = np.searchsorted(edges, t1)
     it_w = _total_level(first, last, seg_it, n) if end_s > 0 else np.zeros(len(dt))
-    np.minimum(first, n - 1, out=first)
+    np.minimum(first, n - 1, out=first)  # for the totals: after the run = at its last edge
     np.minimum(last, n - 1, out=last)
     mid = 0.5 * (edges[:-1] + edges[1:])
     hour = np.floor(site.start_hour + (mid + offset_s) / SECONDS_PER_HOUR).astype(np.int64)

@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SCENARIO ?= scenarios/quickstart.yaml
 
-.PHONY: run test pytest fresh-clone lint bench clean setup setup-dev
+.PHONY: run test pytest fresh-clone lint bench fuzz clean setup setup-dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ lint: setup-dev
 
 bench: setup
 	$(BIN)/python bench/run_bench.py
+
+# A longer fuzz campaign than the suite's: 2,000 malformed scenarios; counts in bench/RESULTS.md.
+fuzz: setup
+	$(BIN)/python bench/bench_fuzz.py --cases 2000
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

@@ -66,6 +66,7 @@ def scenario(trace: Path, policy: str) -> dict:
         "name": "bench-cluster",
         "seed": 1,
         "horizon": "365d",
+        "limits": {"max_events": 2e6},  # above the default work limit on purpose: a year of 100,000 GPUs
         "site": {"region": "us-west", "pue": 1.2},
         "cluster": {"node": "dgx-h100", "nodes": NODES, "fabric": "ib-ndr-400"},
         "failures": {

@@ -33,7 +33,7 @@ from simcompute.resolve import resolve
 from simcompute.traffic import generate_requests
 
 n = int(float(sys.argv[1]))
-scenario = {"name": "bench", "seed": 1, "site": {"region": "us-west", "pue": 1.2},
+scenario = {"name": "bench", "seed": 1, "limits": {"max_requests": n}, "site": {"region": "us-west", "pue": 1.2},
             "cluster": {"node": "dgx-a100-80gb", "nodes": 1},
             "workloads": [{"kind": "inference", "name": "chat", "model": "llama-2-7b",
                            "arrivals": {"kind": "poisson", "rate_per_s": 2}, "prompt_tokens": 512,

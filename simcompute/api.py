@@ -10,6 +10,7 @@ from typing import Any
 from simcompute.catalog import Catalog
 from simcompute.config import Scenario, load_scenario
 from simcompute.engine import simulate
+from simcompute.errors import ConfigError
 from simcompute.resolve import resolve
 from simcompute.results import Result, build_result
 
@@ -29,7 +30,10 @@ def run(
 
     loaded = load_scenario(scenario)
     resolved = resolve(loaded, catalog=catalog, calibration=calibration)
-    records = simulate(resolved)
+    try:
+        records = simulate(resolved)
+    except ConfigError as exc:  # a trace read while simulating: name the scenario too
+        raise exc.with_source(loaded.source) from None
     metadata = {
         "scenario": loaded.name,
         "seed": loaded.seed,

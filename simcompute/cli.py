@@ -311,6 +311,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         for line in _sweep_answer(rows):
             print(line)
         print(f"{len(rows)} runs ({failed} failed) written to {out}/sweep.parquet and sweep.csv")
+    if len(rows) and failed == len(rows):
+        print(
+            f"simcompute: error: every run of the sweep failed; see the error column in {out}/sweep.csv",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -619,13 +625,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
+        from simcompute.config.inputs import check_options
+
+        check_options(args)
         return func(args)
     except SimcomputeError as exc:
-        print(f"simcompute: error: {exc}", file=sys.stderr)
+        from simcompute.errors import error_line
+
+        print(error_line(exc), file=sys.stderr)
         return EXIT_USER_ERROR
     except OSError as exc:  # an output folder or file the user named cannot be written or read
+        from simcompute.errors import one_line
+
         where = f": {exc.filename}" if exc.filename else ""
-        print(f"simcompute: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        print(one_line(f"simcompute: error: {exc.strerror or exc}{where}", 200), file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("simcompute: interrupted", file=sys.stderr)

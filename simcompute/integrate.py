@@ -14,8 +14,9 @@ def interval_means(
     interval where it starts, a tail piece in the interval where it ends, and whole intervals
     between; pieces are summed per interval with `np.bincount` and whole intervals by a running
     level. O(S log B) for S segments and B intervals, no sort of the segments, and only 1-D
-    temporaries of length S. `values` may be 2-D (segments x columns), or a list of 1-D
-    columns (not stacked: no segments x columns copy).
+    temporaries of length S (tails and whole intervals only for the segments that cross an
+    edge). `values` may be 2-D (segments x columns), or a list of 1-D columns (not stacked:
+    no segments x columns copy).
     """
     if isinstance(values, (list, tuple)):
         columns = [np.asarray(v, dtype=float) for v in values]
@@ -36,18 +37,23 @@ def interval_means(
         t0, t1, columns = t0[keep], t1[keep], [v[keep] for v in columns]
     first = np.searchsorted(edges, t0, side="right") - 1  # interval holding the start
     last = np.minimum(np.searchsorted(edges, t1, side="right") - 1, n - 1)  # ... the end
-    same = first == last
-    head = np.where(same, t1, edges[first + 1]) - t0
-    tail = np.where(same, 0.0, t1 - edges[last])
-    spans = last > first + 1  # whole intervals first+1 .. last-1 in between
+    # Segments that cross an interval edge (few: the rest lie inside one interval and are
+    # one head piece each): their head ends at the edge, their tail starts at the last one.
+    cross = np.flatnonzero(first != last)
+    head = t1 - t0
+    first_x, last_x = first[cross], last[cross]
+    head[cross] = edges[first_x + 1] - t0[cross]
+    tail = t1[cross] - edges[last_x]
+    spans = np.flatnonzero(last_x > first_x + 1)  # whole intervals first+1 .. last-1 between
     width = np.diff(edges)
     for j, v in enumerate(columns):
         energy = np.bincount(first, weights=v * head, minlength=n)
-        energy += np.bincount(last, weights=v * tail, minlength=n)
-        if spans.any():
-            whole = np.where(spans, v, 0.0)
-            level = np.bincount(first + 1, weights=whole, minlength=n + 1)
-            level -= np.bincount(last, weights=whole, minlength=n + 1)
+        v_x = v[cross]
+        energy += np.bincount(last_x, weights=v_x * tail, minlength=n)
+        if len(spans):
+            whole = v_x[spans]
+            level = np.bincount(first_x[spans] + 1, weights=whole, minlength=n + 1)
+            level -= np.bincount(last_x[spans], weights=whole, minlength=n + 1)
             energy += np.cumsum(level[:n]) * width
         out[:, j] = energy / width
     return out[:, 0] if squeeze else out

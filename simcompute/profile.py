@@ -10,9 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from simcompute.config.base import MAX_POWER_W
+from simcompute.config.inputs import read_yaml_file
+from simcompute.config.loader import format_validation_error
 from simcompute.errors import ConfigError
 
 
@@ -26,28 +28,42 @@ class FittedParameters(BaseModel):
     activity per kind of phase (compute-bound, memory-bound, communication/bubbles).
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
 
     training_efficiency: float | None = Field(default=None, gt=0, le=1, description="end-to-end MFU")
     gemm_max_efficiency: float | None = Field(default=None, gt=0, le=1)
-    gemm_half_size_flops: float | None = Field(default=None, gt=0)
+    gemm_half_size_flops: float | None = Field(default=None, gt=0, le=1e18)
     memory_efficiency: float | None = Field(default=None, gt=0, le=1)
-    idle_power_w: float | None = Field(default=None, ge=0)
-    max_power_w: float | None = Field(default=None, gt=0)
+    idle_power_w: float | None = Field(default=None, ge=0, le=MAX_POWER_W)
+    max_power_w: float | None = Field(default=None, gt=0, le=MAX_POWER_W)
     compute_activity: float | None = Field(default=None, ge=0, le=1)
     memory_activity: float | None = Field(default=None, ge=0, le=1)
     communication_activity: float | None = Field(default=None, ge=0, le=1)
     # Written by `simcompute calibrate` (calibration/stepmodel.py): the rest of the step-time
     # model fitted with the GEMM curve above, the peak it was fitted against, and inference.
-    peak_tflops: float | None = Field(default=None, gt=0, description="peak the efficiencies refer to")
+    peak_tflops: float | None = Field(
+        default=None, gt=0, le=1e6, description="peak the efficiencies refer to"
+    )
     attention_efficiency: float | None = Field(default=None, gt=0, le=1)
-    elementwise_s_per_element: float | None = Field(default=None, ge=0)
-    optimizer_s_per_param: float | None = Field(default=None, ge=0)
-    step_overhead_s: float | None = Field(default=None, ge=0)
+    elementwise_s_per_element: float | None = Field(default=None, ge=0, le=1.0)
+    optimizer_s_per_param: float | None = Field(default=None, ge=0, le=1.0)
+    step_overhead_s: float | None = Field(default=None, ge=0, le=3600.0)
     prefill_efficiency: float | None = Field(default=None, gt=0, le=1)
-    energy_per_model_flop_j: float | None = Field(default=None, gt=0)
+    energy_per_model_flop_j: float | None = Field(default=None, gt=0, le=1.0)
     goodness_of_fit: dict[str, Any] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list, description="fitted values left on a bound")
+
+    @model_validator(mode="after")
+    def _idle_below_max(self) -> FittedParameters:
+        if (
+            self.idle_power_w is not None
+            and self.max_power_w is not None
+            and self.idle_power_w >= self.max_power_w
+        ):
+            raise ValueError(
+                f"idle_power_w ({self.idle_power_w:g}) must be below max_power_w ({self.max_power_w:g})"
+            )
+        return self
 
 
 class CalibrationProfile(BaseModel):
@@ -63,8 +79,8 @@ class CalibrationProfile(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    profile_version: int = 1
-    gpu: str = Field(description="catalog accelerator id the profile was measured on")
+    profile_version: int = Field(default=1, ge=1, le=1000)
+    gpu: str = Field(max_length=200, description="catalog accelerator id the profile was measured on")
     provenance: dict[str, Any] = Field(default_factory=dict)
     points: list[dict[str, Any]] = Field(default_factory=list)
     fitted: FittedParameters = FittedParameters()
@@ -78,18 +94,13 @@ class CalibrationProfile(BaseModel):
 def load_profile(path: str | Path) -> CalibrationProfile:
     """Read and validate a profile; errors name the file and the field."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("calibration", f"profile file not found: {path}") from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError("calibration", f"cannot read profile {path}: {exc}") from None
+    data = read_yaml_file(path, "calibration profile", field="calibration")
     if not isinstance(data, dict):
-        raise ConfigError("calibration", f"profile {path} is not a mapping")
+        raise ConfigError(
+            "", "a calibration profile must be a mapping (gpu, provenance, fitted, ...)", str(path)
+        )
     try:
         profile = CalibrationProfile.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"calibration ({path}) {where}", first["msg"]) from None
+        raise format_validation_error(exc, str(path)) from None
     return profile.model_copy(update={"path": str(path)})

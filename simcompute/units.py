@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import re
 
+from simcompute.errors import show
+
 SECONDS_PER_MINUTE = 60.0
 SECONDS_PER_HOUR = 3600.0
 SECONDS_PER_DAY = 86400.0
@@ -34,49 +36,66 @@ _DURATION_RE = re.compile(rf"^\s*({_NUMBER})\s*(ms|s|min|m|h|d|w|y)?\s*$")
 _COUNT_RE = re.compile(rf"^\s*({_NUMBER})\s*(Ki|Mi|Gi|Ti|[kKMBGTP]?)\s*$")
 
 
-def _reject_bool(value: object, what: str) -> None:
+MAX_NUMBER_CHARS = 64
+"""A number written with more characters than this is a mistake (and would be slow to convert)."""
+
+
+def _text_number(value: str, pattern: re.Pattern[str], what: str, example: str) -> re.Match[str]:
+    """The match of a number-with-unit string, or an error that says what is wrong with it."""
+    text = value.strip()
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError(f"a {what} of {len(text):,} characters is not a number this size can be")
+    match = pattern.match(text)
+    if match:
+        return match
+    if text.startswith("-") and pattern.match(text[1:]):
+        raise ValueError(f"{what} must not be negative (got {show(value)})")
+    raise ValueError(f"cannot parse {what} {show(value)}; {example}")
+
+
+def _number(value: object, what: str) -> float | None:
+    """A plain number as float (None for strings); booleans and other types are refused."""
     if isinstance(value, bool):
         raise ValueError(f"expected a {what}, got {value!r}")
+    if isinstance(value, int):
+        if abs(value) > 10**30:
+            raise ValueError(f"{what} {show(value)} is beyond any physical range")
+        return float(value)
+    if isinstance(value, float):
+        return value
+    if isinstance(value, str):
+        return None
+    raise ValueError(f"expected a {what}, got {type(value).__name__}")
+
+
+def _checked(number: float, value: object, what: str) -> float:
+    if not math.isfinite(number):
+        raise ValueError(f"{what} must be finite (got {show(value)})")
+    if number < 0:
+        raise ValueError(f"{what} must not be negative (got {show(value)})")
+    return number
 
 
 def parse_duration(value: object) -> float:
     """Seconds from a number (seconds) or a string like `90s`, `15m`, `6h`, `30d`, `1.5w`."""
-    _reject_bool(value, "duration")
-    if isinstance(value, (int, float)):
-        seconds = float(value)
-    elif isinstance(value, str):
-        match = _DURATION_RE.match(value)
-        if not match:
-            raise ValueError(
-                f"cannot parse duration {value!r}; use seconds or a number with a unit "
-                "(ms, s, m, h, d, w, y), e.g. '90s', '6h', '30d'"
-            )
+    seconds = _number(value, "duration")
+    if seconds is None:
+        assert isinstance(value, str)
+        match = _text_number(value, _DURATION_RE, "duration",
+                             "use seconds or a number with a unit (ms, s, m, h, d, w, y), e.g. '6h'")  # fmt: skip
         seconds = float(match.group(1)) * SECONDS_PER_UNIT[match.group(2) or "s"]
-    else:
-        raise ValueError(f"expected a duration (e.g. '6h' or 3600), got {type(value).__name__}")
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"duration must be finite and >= 0, got {value!r}")
-    return seconds
+    return _checked(seconds, value, "duration")
 
 
 def parse_count(value: object) -> float:
     """A count from a number or a string like `2e12`, `300B`, `4M`, `2T` (decimal) or `4Mi` (binary)."""
-    _reject_bool(value, "count")
-    if isinstance(value, (int, float)):
-        count = float(value)
-    elif isinstance(value, str):
-        match = _COUNT_RE.match(value.replace("_", "").replace(",", ""))
-        if not match:
-            raise ValueError(
-                f"cannot parse count {value!r}; use a number, '2e12', or a suffix k/M/B/T (e.g. '300B') "
-                "or Ki/Mi/Gi/Ti (e.g. '4Mi' = 4 x 2^20)"
-            )
+    count = _number(value, "count")
+    if count is None:
+        assert isinstance(value, str)
+        match = _text_number(value.replace("_", "").replace(",", ""), _COUNT_RE, "count",
+                             "use a number, '2e12', a suffix k/M/B/T (e.g. '300B') or Ki/Mi/Gi/Ti ('4Mi')")  # fmt: skip
         count = float(match.group(1)) * COUNT_MULTIPLIERS[match.group(2)]
-    else:
-        raise ValueError(f"expected a count (e.g. '300B' or 3e11), got {type(value).__name__}")
-    if not math.isfinite(count) or count < 0:
-        raise ValueError(f"count must be finite and >= 0, got {value!r}")
-    return count
+    return _checked(count, value, "count")
 
 
 def format_duration(seconds: float) -> str:

@@ -46,5 +46,5 @@ def test_a_batch_dp_does_not_divide_suggests_batches_and_a_layout(scenario_dict)
     with pytest.raises(SimcomputeError) as err:
         scenario_from_dict(scenario_dict)
     message = str(err.value)
-    assert "16384 (8 sequences) or 32768 (16)" in message  # the nearest valid batches
+    assert "16384 (8 sequences) or 32768 (16 sequences)" in message  # the nearest valid batches
     assert "omit parallelism" in message and "tp*pp = 2 (dp = 4 divides 12 sequences)" in message

@@ -46,31 +46,32 @@ class ModelSpec(BaseModel):
     their weights); the training step, its memory and its pipeline partition count them.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    name: str = "custom"
-    layers: int = Field(gt=0)
-    hidden: int = Field(gt=0)
-    heads: int = Field(gt=0)
-    kv_heads: int | None = Field(default=None, gt=0)
-    vocab: int = Field(gt=0)
-    ffn_hidden: int | None = Field(default=None, gt=0)
+    # Upper bounds are 10-100x beyond any published model; they refuse typos, not architectures.
+    name: str = Field(default="custom", max_length=200)
+    layers: int = Field(gt=0, le=100_000)
+    hidden: int = Field(gt=0, le=10_000_000)
+    heads: int = Field(gt=0, le=1_000_000)
+    kv_heads: int | None = Field(default=None, gt=0, le=1_000_000)
+    vocab: int = Field(gt=0, le=100_000_000)
+    ffn_hidden: int | None = Field(default=None, gt=0, le=100_000_000)
     gated_ffn: bool = False
-    max_seq_len: int = Field(default=2048, gt=0)
+    max_seq_len: int = Field(default=2048, gt=0, le=100_000_000)
     tied_embeddings: bool = False
-    params: float | None = Field(default=None, gt=0)
-    experts: int = Field(default=1, gt=0)
-    experts_per_token: int = Field(default=1, gt=0)
-    shared_experts: int = Field(default=0, ge=0)
-    expert_ffn_hidden: int | None = Field(default=None, gt=0)
-    dense_layers: int = Field(default=0, ge=0)
-    q_lora_rank: int | None = Field(default=None, gt=0)
-    kv_lora_rank: int | None = Field(default=None, gt=0)
-    qk_rope_head_dim: int | None = Field(default=None, gt=0)
-    qk_nope_head_dim: int | None = Field(default=None, gt=0)
-    v_head_dim: int | None = Field(default=None, gt=0)
-    mtp_layers: int = Field(default=0, ge=0)
-    source: str | None = None
+    params: float | None = Field(default=None, gt=0, le=1e16)
+    experts: int = Field(default=1, gt=0, le=1_000_000)
+    experts_per_token: int = Field(default=1, gt=0, le=1_000_000)
+    shared_experts: int = Field(default=0, ge=0, le=1_000_000)
+    expert_ffn_hidden: int | None = Field(default=None, gt=0, le=100_000_000)
+    dense_layers: int = Field(default=0, ge=0, le=100_000)
+    q_lora_rank: int | None = Field(default=None, gt=0, le=10_000_000)
+    kv_lora_rank: int | None = Field(default=None, gt=0, le=10_000_000)
+    qk_rope_head_dim: int | None = Field(default=None, gt=0, le=1_000_000)
+    qk_nope_head_dim: int | None = Field(default=None, gt=0, le=1_000_000)
+    v_head_dim: int | None = Field(default=None, gt=0, le=1_000_000)
+    mtp_layers: int = Field(default=0, ge=0, le=1_000)
+    source: str | None = Field(default=None, max_length=4096)
 
     @model_validator(mode="after")
     def _check_shapes(self) -> ModelSpec:

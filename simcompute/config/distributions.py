@@ -18,9 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from simcompute.errors import ConfigError
+from simcompute.errors import ConfigError, show
 
 DIST_KEY = "dist"
+MAX_PARAMETER = 1e15
+"""Largest magnitude of a distribution parameter; the sampled value must still fit its field."""
+MAX_LOG_SIGMA = 10.0
+"""A log-normal wider than this spans more than 1e8 between its 5th and 95th percentile."""
 _FIELDS = {
     "normal": ({"mean", "sd"}, {"low", "high"}),
     "lognormal": ({"mean", "sigma"}, {"low", "high"}),
@@ -86,11 +90,13 @@ class Distribution:
 def parse_distribution(path: str, spec: Mapping[str, Any], integer: bool = False) -> Distribution:
     """A `Distribution` from `{dist: kind, ...}`; errors name the YAML path."""
     kind = spec.get(DIST_KEY)
-    if kind not in _FIELDS:
+    if not isinstance(kind, str) or kind not in _FIELDS:
         raise ConfigError(
-            f"{path}.{DIST_KEY}", f"unknown distribution {kind!r}; use one of {', '.join(_FIELDS)}"
+            f"{path}.{DIST_KEY}", f"unknown distribution {show(kind)}; use one of {', '.join(_FIELDS)}"
         )
     required, optional = _FIELDS[kind]
+    if bad := [k for k in spec if not isinstance(k, str)]:
+        raise ConfigError(path, f"unknown key {show(bad[0])} for a {kind} distribution")
     keys = set(spec) - {DIST_KEY, "integer"}
     if missing := required - keys:
         raise ConfigError(path, f"{kind} distribution needs {', '.join(sorted(missing))}")
@@ -100,17 +106,24 @@ def parse_distribution(path: str, spec: Mapping[str, Any], integer: bool = False
     for key in sorted(keys):
         value = spec[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ConfigError(f"{path}.{key}", f"must be a finite number, got {value!r}")
+            raise ConfigError(f"{path}.{key}", f"must be a finite number (got {show(value)})")
+        if abs(value) > MAX_PARAMETER:
+            raise ConfigError(
+                f"{path}.{key}", f"{value:g} is beyond any physical range (at most {MAX_PARAMETER:g})"
+            )
         params[key] = float(value)
     if kind == "normal" and params["sd"] < 0:
         raise ConfigError(f"{path}.sd", "must be >= 0")
-    if kind == "lognormal" and (params["mean"] <= 0 or params["sigma"] < 0):
-        raise ConfigError(path, "lognormal needs mean > 0 and sigma >= 0")
+    if kind == "lognormal" and (params["mean"] <= 0 or not 0 <= params["sigma"] <= MAX_LOG_SIGMA):
+        raise ConfigError(path, f"lognormal needs mean > 0 and 0 <= sigma <= {MAX_LOG_SIGMA:g}")
     if kind in ("uniform", "triangular") and params["low"] > params["high"]:
         raise ConfigError(path, "low must be <= high")
     if kind == "triangular" and not params["low"] <= params["mode"] <= params["high"]:
         raise ConfigError(f"{path}.mode", "must lie between low and high")
-    return Distribution(kind, tuple(params.items()), integer=bool(spec.get("integer", integer)))
+    flag = spec.get("integer", integer)
+    if not isinstance(flag, bool):
+        raise ConfigError(f"{path}.integer", f"must be true or false (got {show(flag)})")
+    return Distribution(kind, tuple(params.items()), integer=flag)
 
 
 def _walk(data: Any, path: str) -> Iterator[tuple[str, Mapping[str, Any]]]:

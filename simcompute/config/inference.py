@@ -12,7 +12,20 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from simcompute.catalog import Engine, ModelSpec
 from simcompute.catalog.precision import ActivationPrecision, KvCacheDtype, WeightPrecision
-from simcompute.config.base import Count, Duration, Strict, field_error
+from simcompute.config.base import (
+    MAX_DURATION_S,
+    MAX_GPUS,
+    MAX_RATE_PER_S,
+    MAX_REQUEST_TOKENS,
+    Count,
+    Duration,
+    Name,
+    Strict,
+    field_error,
+)
+
+MAX_REQUESTS = 1e12
+"""Requests of one service (the work limit refuses far fewer; see `config.limits`)."""
 
 EngineName = Literal["generic", "vllm", "vllm-v1", "sglang", "trt-llm", "tgi"]
 ENGINE_DEFAULTS = ("max_batch_size", "max_batch_tokens", "chunked_prefill", "memory_utilization")
@@ -24,7 +37,7 @@ class PoissonArrivals(Strict):
     """Independent arrivals at a constant mean rate (exponential inter-arrival times)."""
 
     kind: Literal["poisson"]
-    rate_per_s: float = Field(gt=0)
+    rate_per_s: float = Field(gt=0, le=MAX_RATE_PER_S)
 
 
 class BurstyArrivals(Strict):
@@ -34,8 +47,8 @@ class BurstyArrivals(Strict):
     """
 
     kind: Literal["bursty"]
-    rate_per_s: float = Field(gt=0)
-    cv: float = Field(gt=0)
+    rate_per_s: float = Field(gt=0, le=MAX_RATE_PER_S)
+    cv: float = Field(ge=0.01, le=100)
 
 
 class DiurnalArrivals(Strict):
@@ -46,10 +59,10 @@ class DiurnalArrivals(Strict):
     """
 
     kind: Literal["diurnal"]
-    mean_rate_per_s: float | None = Field(default=None, gt=0)
-    peak_to_trough: float = Field(default=3.0, ge=1)
+    mean_rate_per_s: float | None = Field(default=None, gt=0, le=MAX_RATE_PER_S)
+    peak_to_trough: float = Field(default=3.0, ge=1, le=1e6)
     peak_hour: float = Field(default=14.0, ge=0, lt=24)
-    hourly_rate_per_s: list[float] | None = None
+    hourly_rate_per_s: list[Annotated[float, Field(ge=0, le=MAX_RATE_PER_S)]] | None = None
 
     @model_validator(mode="after")
     def _one_profile(self) -> DiurnalArrivals:
@@ -61,8 +74,8 @@ class DiurnalArrivals(Strict):
         if table is not None:
             if len(table) != 24:
                 raise field_error("hourly_rate_per_s", f"needs 24 values (one per hour), got {len(table)}")
-            if min(table) < 0 or max(table) <= 0:
-                raise field_error("hourly_rate_per_s", "rates must be >= 0 and not all zero")
+            if max(table) <= 0:
+                raise field_error("hourly_rate_per_s", "rates must not be all zero")
         return self
 
 
@@ -70,7 +83,7 @@ class TraceArrivals(Strict):
     """Replay of a CSV or Parquet file with columns `arrival_s, prompt_tokens, output_tokens`."""
 
     kind: Literal["trace"]
-    path: str = Field(min_length=1)
+    path: str = Field(min_length=1, max_length=4096)
 
 
 class MaxThroughputArrivals(Strict):
@@ -90,15 +103,15 @@ ARRIVAL_KINDS = ("poisson", "bursty", "diurnal", "trace", "max_throughput")
 # ---- token lengths ------------------------------------------------------------------------
 class FixedLength(Strict):
     kind: Literal["fixed"]
-    value: int = Field(gt=0)
+    value: int = Field(gt=0, le=MAX_REQUEST_TOKENS)
 
 
 class UniformLength(Strict):
     """Integers uniformly in [low, high]."""
 
     kind: Literal["uniform"]
-    low: int = Field(gt=0)
-    high: int = Field(gt=0)
+    low: int = Field(gt=0, le=MAX_REQUEST_TOKENS)
+    high: int = Field(gt=0, le=MAX_REQUEST_TOKENS)
 
     @model_validator(mode="after")
     def _ordered(self) -> UniformLength:
@@ -111,16 +124,18 @@ class LognormalLength(Strict):
     """Log-normal lengths with the given `mean` (tokens) and `sigma` (of the log)."""
 
     kind: Literal["lognormal"]
-    mean: float = Field(gt=0)
-    sigma: float = Field(ge=0)
+    mean: float = Field(gt=0, le=MAX_REQUEST_TOKENS)
+    sigma: float = Field(ge=0, le=5, description="above 5 the tail holds absurd lengths")
 
 
 class EmpiricalLength(Strict):
     """Lengths drawn (with replacement) from a column of a CSV/Parquet file."""
 
     kind: Literal["empirical"]
-    path: str = Field(min_length=1)
-    column: str | None = Field(default=None, description="column name; the first column if omitted")
+    path: str = Field(min_length=1, max_length=4096)
+    column: str | None = Field(
+        default=None, max_length=200, description="column name; the first column if omitted"
+    )
 
 
 def _int_is_fixed(value: Any) -> Any:
@@ -148,10 +163,12 @@ class InferenceWorkload(Strict):
     """
 
     kind: Literal["inference"]
-    name: str = Field(min_length=1)
+    name: Name
     model: str | ModelSpec
-    replicas: int = Field(default=1, gt=0)
-    gpus_per_replica: int = Field(default=1, gt=0, description="tensor-parallel degree inside a replica")
+    replicas: int = Field(default=1, gt=0, le=MAX_GPUS)
+    gpus_per_replica: int = Field(
+        default=1, gt=0, le=1024, description="tensor-parallel degree inside a replica"
+    )
     precision: WeightPrecision = Field(default="bf16", description="weight precision")
     activation_precision: ActivationPrecision = Field(
         default="auto", description="format the GEMMs compute in; auto: follows the weights (int4: 16-bit)"
@@ -167,16 +184,22 @@ class InferenceWorkload(Strict):
     duration: Duration | None = Field(
         default=None,
         gt=0,
+        le=MAX_DURATION_S,
         description="arrivals stop this long after the start; the service holds its GPUs as long",
     )
-    requests: Count | None = Field(default=None, gt=0, description="arrivals stop after this many")
+    requests: Count | None = Field(
+        default=None, ge=1, le=MAX_REQUESTS, description="arrivals stop after this many"
+    )
     scheduler: Literal["continuous", "static"] = "continuous"
     chunked_prefill: bool = Field(default=False, description="unset: the engine's default")
     max_batch_size: int = Field(
-        default=256, gt=0, description="running requests; unset: the engine's default"
+        default=256, gt=0, le=1_000_000, description="running requests; unset: the engine's default"
     )
     max_batch_tokens: int = Field(
-        default=8192, gt=0, description="token budget of one iteration; unset: the engine's default"
+        default=8192,
+        gt=0,
+        le=1_000_000_000,
+        description="token budget of one iteration; unset: the engine's default",
     )
     router: Literal["round_robin", "least_outstanding"] = "round_robin"
     memory_utilization: float = Field(
@@ -186,7 +209,7 @@ class InferenceWorkload(Strict):
         description="share of GPU memory the server uses; unset: the engine's default",
     )
     kv_cache_tokens: int | None = Field(
-        default=None, gt=0, description="override of the KV-cache capacity per replica, tokens"
+        default=None, gt=0, le=1e12, description="override of the KV-cache capacity per replica, tokens"
     )
     mode: Literal["closed_form", "reference"] = Field(
         default="closed_form", description="reference: simulate every decode iteration (slow; for checks)"

@@ -9,15 +9,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from simcompute.config.base import FIELD_MARK, did_you_mean
 from simcompute.config.distributions import nominal
 from simcompute.config.inference import ARRIVAL_KINDS, LENGTH_KINDS
+from simcompute.config.inputs import (
+    MAX_TABLE_BYTES,
+    MAX_YAML_BYTES,
+    check_file,
+    check_structure,
+    read_yaml_file,
+)
 from simcompute.config.scenario import Scenario
 from simcompute.config.workloads import WORKLOAD_KINDS
-from simcompute.errors import ConfigError
+from simcompute.errors import ConfigError, one_line, show
 
 _MESSAGES = {
     "missing": "required field is missing",
@@ -27,6 +33,27 @@ _MESSAGES = {
     "less_than": "must be < {lt}",
     "less_than_equal": "must be <= {le}",
     "too_short": "must not be empty",
+    "too_long": "has too many items (at most {max_length})",
+    "string_too_long": "is too long (at most {max_length} characters)",
+    "finite_number": "must be a finite number",
+    "model_type": "must be a mapping of keys",
+    "model_attributes_type": "must be a mapping of keys",
+    "dict_type": "must be a mapping of keys",
+    "list_type": "must be a list",
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "int_from_float": "must be a whole number",
+    "int_parsing_size": "must be an integer of a sensible size",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "literal_error": "must be {expected}",
+    "string_pattern_mismatch": "must be letters, digits, '.', '_' or '-' (starting with a letter or digit)",
+    "datetime_type": "must be a date and time, e.g. 2023-07-01T00:00",
+    "datetime_parsing": "must be a date and time, e.g. 2023-07-01T00:00",
+    "datetime_from_date_parsing": "must be a date and time, e.g. 2023-07-01T00:00",
 }
 
 
@@ -46,7 +73,10 @@ def _loc_to_path(loc: tuple[Any, ...]) -> str:
         elif str(item).startswith(("function-", "str", "float", "int", "dict[")) and parts:
             pass  # union member name (e.g. `str | ModelSpec`), not a YAML key
         else:
-            parts.append(("." if parts else "") + str(item))
+            key = (
+                str(item) if isinstance(item, str) and item.isprintable() and len(item) <= 40 else show(item)
+            )
+            parts.append(("." if parts else "") + key)
         previous = item
     return "".join(parts)
 
@@ -58,7 +88,11 @@ def _join(path: str, sub: str) -> str:
 
 
 def format_validation_error(err: ValidationError, source: str | None = None) -> ConfigError:
-    """The most useful single `ConfigError` from a pydantic error (first one, +N more)."""
+    """The most useful single `ConfigError` from a pydantic error (first one, +N more).
+
+    Pydantic's wording is translated (a union tag becomes `unknown kind 'x'; expected ...`),
+    and the offending value is quoted only when short and printable (`errors.show`).
+    """
     errors = err.errors(include_url=False)
     # A union (`model: str | ModelSpec`) reports one error per member: for a mapping the
     # "not a string" member error says nothing useful, so the structured member's error wins.
@@ -66,53 +100,53 @@ def format_validation_error(err: ValidationError, source: str | None = None) -> 
     useful = useful or errors
     # A misspelt key also makes its field "missing": name the unknown key, the cause.
     first = next((e for e in useful if e["type"] == "extra_forbidden"), useful[0])
+    kind, ctx = first["type"], first.get("ctx") or {}
     path = _loc_to_path(tuple(first["loc"]))
     message = first["msg"].removeprefix("Value error, ")
     if message.startswith(FIELD_MARK):
         sub, _, message = message[1:].partition(FIELD_MARK)
         path, message = _join(path, sub), message.strip()
-    elif first["type"] in _MESSAGES:
-        message = _MESSAGES[first["type"]].format(**(first.get("ctx") or {}))
-        if first["type"] == "extra_forbidden":
-            path, _, key = path.rpartition(".")
+    elif kind in ("union_tag_invalid", "union_tag_not_found"):
+        path = _join(path, str(ctx.get("discriminator", "kind")).strip("'"))
+        expected = " or ".join(t.strip("' ") for t in str(ctx.get("expected_tags", "")).split(","))
+        got = (
+            f"unknown kind {show(ctx.get('tag'))}"
+            if kind == "union_tag_invalid"
+            else "required field is missing"
+        )
+        message = f"{got}; expected {expected}"
+    elif kind in _MESSAGES:
+        message = _MESSAGES[kind].format_map(_Defaults(ctx))
+        if kind == "extra_forbidden":
+            path, key = _loc_to_path(tuple(first["loc"][:-1])), str(first["loc"][-1])
             missing = [
                 str(e["loc"][-1])
                 for e in useful
                 if e["type"] == "missing" and e["loc"][:-1] == first["loc"][:-1]
             ]
-            message = f"unknown key '{key}'" + (did_you_mean(key, missing) if missing else "")
-    if "input" in first and first["type"] not in ("missing", "extra_forbidden") and "(got " not in message:
-        shown = first["input"]
-        if not isinstance(shown, (Mapping, list)):
-            message += f" (got {shown!r})"
+            message = f"unknown key {show(key)}" + (did_you_mean(key, missing) if missing else "")
+        elif "input" in first and not isinstance(first["input"], (Mapping, list)):
+            message += f" (got {show(first['input'])})"
+    else:
+        message = one_line(message, 100)
     others = len({_loc_to_path(tuple(e["loc"])) for e in errors}) - 1
     if others > 0:
         message += f" (+{others} more problem{'s' if others > 1 else ''})"
     return ConfigError(path or "scenario", message, source)
 
 
+class _Defaults(dict):
+    """Format context that leaves an unknown placeholder visible instead of failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
 def _read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("", f"scenario file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError("", f"cannot read scenario file {path}: {exc}") from None
-    if not text.strip():
+    data = read_yaml_file(path, "scenario file")
+    if data is None:
         raise ConfigError("", "the file is empty; a scenario needs name, site, cluster, workloads", str(path))
-    try:
-        return yaml.safe_load(text)
-    except yaml.constructor.ConstructorError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}: " if mark else ""
-        raise ConfigError(
-            "", f"{where}YAML tag not allowed ({exc.problem}); scenarios are plain data", str(path)
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError("", f"not valid YAML: {where}{problem}", str(path)) from None
+    return data
 
 
 # Where a scenario names files. Each is relative to the scenario file's folder when the file
@@ -134,7 +168,7 @@ _FILE_FIELDS = (
 def _resolve_file(node: Any, keys: tuple[str, ...], base_dir: Path) -> Any:
     """A copy of `node` with the file named at `keys` made relative to `base_dir`."""
     if not keys:
-        if isinstance(node, str) and not Path(node).is_absolute() and (base_dir / node).exists():
+        if isinstance(node, str) and _exists(base_dir / node) and not Path(node).is_absolute():
             return str(base_dir / node)
         return node
     head, rest = keys[0], keys[1:]
@@ -145,6 +179,38 @@ def _resolve_file(node: Any, keys: tuple[str, ...], base_dir: Path) -> Any:
     return node
 
 
+def _named_files(node: Any, keys: tuple[str, ...], path: str = "") -> list[tuple[str, str]]:
+    """(YAML path, value) of every string at `keys` (`*` for each list item)."""
+    if not keys:
+        return [(path, node)] if isinstance(node, str) else []
+    head, rest = keys[0], keys[1:]
+    if head == "*" and isinstance(node, list):
+        return [f for i, item in enumerate(node) for f in _named_files(item, rest, f"{path}[{i}]")]
+    if isinstance(node, Mapping) and head in node:
+        return _named_files(node[head], rest, _join(path, head))
+    return []
+
+
+def _check_named_files(data: Mapping[str, Any], source: str | None) -> None:
+    """A named file that exists must be a regular file of bounded size (no folder, no /dev/zero).
+
+    A name that is not on disk is left alone here: it may be a bundled profile, and the
+    stage that reads it says when it is missing.
+    """
+    for keys in _FILE_FIELDS:
+        for field, value in _named_files(data, keys):
+            if value and _exists(Path(value)):
+                max_bytes = MAX_YAML_BYTES if field == "calibration" else MAX_TABLE_BYTES
+                check_file(value, "file", field, source, max_bytes=max_bytes)
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # a NUL byte or a too long name: not a file; checked when read
+        return False
+
+
 def scenario_from_dict(data: Any, base_dir: Path | None = None, source: str | None = None) -> Scenario:
     """Validate a plain mapping (as parsed from YAML) into a `Scenario`.
 
@@ -153,14 +219,21 @@ def scenario_from_dict(data: Any, base_dir: Path | None = None, source: str | No
     """
     if not isinstance(data, Mapping):
         raise ConfigError("", f"a scenario must be a mapping of keys, got {type(data).__name__}", source)
-    data = dict(nominal(data))  # uncertain inputs: a plain run uses their means
+    check_structure(data, source, "scenario")
+    try:
+        data = dict(nominal(data))  # uncertain inputs: a plain run uses their means
+    except ConfigError as exc:
+        raise exc.with_source(source) from None
     if base_dir is not None:
         for keys in _FILE_FIELDS:
             data = _resolve_file(data, keys, base_dir)
+    _check_named_files(data, source)
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise format_validation_error(exc, source) from None
+    scenario._source = source
+    return scenario
 
 
 def load_scenario(source: str | Path | Mapping[str, Any] | Scenario) -> Scenario:

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from simcompute.config.base import Strict, field_error
+from simcompute.config.base import (
+    MAX_CARBON_G_PER_KWH,
+    MAX_PRICE_USD_PER_KWH,
+    MAX_WATER_L_PER_KWH,
+    Strict,
+    field_error,
+)
+
+MIN_START_YEAR, MAX_START_YEAR = 1900, 2200
 
 
 class CoolingConfig(Strict):
@@ -25,6 +33,7 @@ class CoolingConfig(Strict):
     design_it_kw: float | None = Field(
         default=None,
         gt=0,
+        le=10_000_000,
         description="IT capacity the plant is sized for (default: the cluster's rated power)",
     )
 
@@ -32,15 +41,15 @@ class CoolingConfig(Strict):
 class SiteConfig(Strict):
     """Facility and grid parameters. Region values come from the catalog unless overridden."""
 
-    region: str = Field(description="catalog region id, e.g. 'us-west'")
+    region: str = Field(max_length=200, description="catalog region id, e.g. 'us-west'")
     pue: float | None = Field(default=None, ge=1.0, le=5.0, description="constant PUE")
     cooling: CoolingConfig | None = Field(default=None, description="weather-driven cooling instead of `pue`")
     start: datetime = Field(
         default=datetime(2023, 1, 1), description="local date and time of t = 0 (weather and hourly profiles)"
     )
-    carbon_intensity_g_per_kwh: float | None = Field(default=None, ge=0)
-    marginal_carbon_intensity_g_per_kwh: float | None = Field(default=None, ge=0)
-    electricity_usd_per_kwh: float | None = Field(default=None, ge=0)
+    carbon_intensity_g_per_kwh: float | None = Field(default=None, ge=0, le=MAX_CARBON_G_PER_KWH)
+    marginal_carbon_intensity_g_per_kwh: float | None = Field(default=None, ge=0, le=MAX_CARBON_G_PER_KWH)
+    electricity_usd_per_kwh: float | None = Field(default=None, ge=0, le=MAX_PRICE_USD_PER_KWH)
     grid_profile: str | None = Field(
         default=None,
         description="hourly carbon intensity: bundled profile name or CSV (hour, carbon_intensity_g_per_kwh"
@@ -49,10 +58,23 @@ class SiteConfig(Strict):
     price_profile: str | None = Field(
         default=None, description="hourly (time-of-use) price: bundled name or CSV (hour, price_usd_per_kwh)"
     )
-    wue_l_per_kwh: float | None = Field(default=None, ge=0, description="on-site water per IT kWh")
-    water_intensity_l_per_kwh: float | None = Field(
-        default=None, ge=0, description="off-site water per kWh of electricity generated"
+    wue_l_per_kwh: float | None = Field(
+        default=None, ge=0, le=MAX_WATER_L_PER_KWH, description="on-site water per IT kWh"
     )
+    water_intensity_l_per_kwh: float | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_WATER_L_PER_KWH,
+        description="off-site water per kWh of electricity generated",
+    )
+
+    @field_validator("start", mode="after")
+    @classmethod
+    def _local_time(cls, value: datetime) -> datetime:
+        """A local wall-clock time: a UTC offset is dropped (profiles are in local hours)."""
+        if not MIN_START_YEAR <= value.year <= MAX_START_YEAR:
+            raise ValueError(f"year {value.year} is outside {MIN_START_YEAR}-{MAX_START_YEAR}")
+        return value.replace(tzinfo=None)
 
     @model_validator(mode="after")
     def _one_facility_model(self) -> SiteConfig:

@@ -7,7 +7,22 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from simcompute.catalog import ModelSpec
-from simcompute.config.base import Count, Duration, Strict, field_error
+from simcompute.config.base import (
+    MAX_BATCH_TOKENS,
+    MAX_DURATION_S,
+    MAX_GPUS,
+    MAX_PARALLEL_DEGREE,
+    MAX_POWER_W,
+    MAX_PRIORITY,
+    MAX_SEQ_LEN_TOKENS,
+    MAX_TOKENS,
+    Count,
+    Duration,
+    Name,
+    Strict,
+    field_error,
+)
+from simcompute.errors import show
 
 Precision = Literal["fp32", "tf32", "fp16", "bf16", "fp8", "int8", "fp4"]
 Recompute = Literal["none", "selective", "full"]
@@ -26,15 +41,15 @@ class Parallelism(Strict):
     """
 
     auto: bool = False
-    tp: int = Field(default=1, gt=0)
-    pp: int = Field(default=1, gt=0)
-    dp: int | None = Field(default=None, gt=0)
+    tp: int = Field(default=1, gt=0, le=MAX_PARALLEL_DEGREE)
+    pp: int = Field(default=1, gt=0, le=MAX_PARALLEL_DEGREE)
+    dp: int | None = Field(default=None, gt=0, le=MAX_PARALLEL_DEGREE)
     zero: Literal[0, 1, 2, 3] = 1
     sequence_parallel: bool = False
     recompute: Recompute = "selective"
-    microbatch_size: int = Field(default=1, gt=0)
-    virtual_pp: int = Field(default=1, gt=0)
-    ep: int = Field(default=1, gt=0)
+    microbatch_size: int = Field(default=1, gt=0, le=MAX_PARALLEL_DEGREE)
+    virtual_pp: int = Field(default=1, gt=0, le=1000)
+    ep: int = Field(default=1, gt=0, le=MAX_PARALLEL_DEGREE)
     dp_overlap_fraction: float | None = Field(default=None, ge=0, le=1)
     ep_overlap_fraction: float = Field(default=0.0, ge=0, le=1)
 
@@ -76,18 +91,18 @@ class TrainingWorkload(Strict):
     """A training job: runs until `tokens` have been processed (or the horizon ends)."""
 
     kind: Literal["training"]
-    name: str = Field(min_length=1)
+    name: Name
     model: str | ModelSpec
-    tokens: Count = Field(gt=0)
-    gpus: int = Field(gt=0)
-    global_batch_tokens: Count = Field(gt=0)
-    seq_len: int = Field(default=2048, gt=0)
+    tokens: Count = Field(ge=1, le=MAX_TOKENS)
+    gpus: int = Field(gt=0, le=MAX_GPUS)
+    global_batch_tokens: Count = Field(gt=0, le=MAX_BATCH_TOKENS)
+    seq_len: int = Field(default=2048, gt=0, le=MAX_SEQ_LEN_TOKENS)
     precision: Precision = "bf16"
     parallelism: Parallelism = Parallelism()
-    checkpoint_every: Duration | None = Field(default=None, gt=0)
-    submit_at: Duration = 0.0
+    checkpoint_every: Duration | None = Field(default=None, gt=0, le=MAX_DURATION_S)
+    submit_at: Duration = Field(default=0.0, le=MAX_DURATION_S)
     gpu_power_limit_w: float | None = Field(
-        default=None, gt=0, description="per-job cap; overrides the cluster's"
+        default=None, gt=0, le=MAX_POWER_W, description="per-job cap; overrides the cluster's"
     )
     attention: Literal["flash", "standard"] = Field(
         default="flash",
@@ -113,11 +128,16 @@ class TrainingWorkload(Strict):
     def _auto_shorthand(cls, v: Any) -> Any:
         if isinstance(v, str):
             if v.strip().lower() != "auto":
-                raise ValueError(f"must be a mapping of tp, pp, dp, ... or 'auto' (got {v!r})")
+                raise ValueError(f"must be a mapping of tp, pp, dp, ... or 'auto' (got {show(v)})")
             return {"auto": True}
         return v
 
-    priority: int = Field(default=0, description="higher runs first under scheduling.policy: priority")
+    priority: int = Field(
+        default=0,
+        ge=-MAX_PRIORITY,
+        le=MAX_PRIORITY,
+        description="higher runs first under scheduling.policy: priority",
+    )
 
     @model_validator(mode="after")
     def _check_layout(self) -> TrainingWorkload:
@@ -152,11 +172,11 @@ class TrainingWorkload(Strict):
         seqs = self.sequences_per_step
         if seqs % dp:
             below, above = max(dp, seqs // dp * dp), -(-seqs // dp) * dp
+            options = " or ".join(f"{n * self.seq_len} ({n} sequences)" for n in sorted({below, above}))
             raise field_error(
                 "parallelism.dp",
                 f"dp = {dp} does not divide the global batch of {seqs} sequences; set "
-                f"global_batch_tokens to {below * self.seq_len} ({below} sequences) or "
-                f"{above * self.seq_len} ({above}), or omit parallelism to let the layout search pick one"
+                f"global_batch_tokens to {options}, or omit parallelism to let the layout search pick one"
                 + _fitting_dp(self.gpus, p.tp * p.pp, seqs),
             )
         if (seqs // dp) % p.microbatch_size:

@@ -62,10 +62,10 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
     seg_it = power["gpu_power_w"].to_numpy(dtype=float) + power["host_power_w"].to_numpy(dtype=float)
     seg_it += power["network_power_w"].to_numpy(dtype=float)
     codes = np.asarray(power["owner"].cat.codes if len(power) else [], dtype=np.int64)
-    edges = np.unique(
+    edges = _sorted_unique(
         np.concatenate([[0.0, end_s], t0, t1, hour_boundaries(site.start_hour, offset_s, end_s)])
     )
-    edges = edges[(edges >= 0) & (edges <= end_s)]
+    edges = edges[np.searchsorted(edges, 0.0) : np.searchsorted(edges, end_s, side="right")]  # in [0, end]
     if len(edges) < 2:
         edges = np.array([0.0, end_s])
     dt = np.diff(edges)
@@ -74,10 +74,17 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
     first = np.searchsorted(edges, t0)
     last = np.searchsorted(edges, t1)
     it_w = _total_level(first, last, seg_it, n) if end_s > 0 else np.zeros(len(dt))
+    np.minimum(first, n - 1, out=first)  # for the totals: after the run = at its last edge
+    np.minimum(last, n - 1, out=last)
     mid = 0.5 * (edges[:-1] + edges[1:])
     hour = np.floor(site.start_hour + (mid + offset_s) / SECONDS_PER_HOUR).astype(np.int64)
     del mid
-    grid = site.grid.hourly(hour)
+    # hourly series looked up once per calendar hour, then spread over the intervals (edges
+    # are sorted, so the hours of the intervals run from hour[0] to hour[-1])
+    hour_of = hour - hour[0]
+    hours = np.arange(hour[0], hour[-1] + 1)
+    del hour
+    grid = {name: series[hour_of] for name, series in site.grid.hourly(hours).items()}
     facility = site.facility
     if isinstance(facility, ConstantPue):
         facility_w = it_w * facility.pue
@@ -85,8 +92,9 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
         dry = np.full(len(dt), np.nan)
         wet = None
     else:
-        dry, wet = site.weather.at(hour)
+        dry, wet = (series[hour_of] for series in site.weather.at(hours))
         facility_w, cooling_w = facility.facility_w(it_w, wet)
+    del hour_of
     pue = np.divide(facility_w, it_w, out=np.ones_like(it_w), where=it_w > 0)
     if site.water_from_cooling:
         onsite_l_per_j = facility.water_l_per_j(it_w, wet)
@@ -94,6 +102,8 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
         onsite_l_per_j = np.full(len(dt), site.wue_l_per_kwh / J_PER_KWH)
     fac_kwh_per_w = pue * dt / J_PER_KWH  # facility kWh per watt of IT power in each interval
     del pue
+    prefix = np.empty(n)  # reused by every total
+    prefix[0] = 0.0
 
     def total(weight: np.ndarray) -> np.ndarray:
         """Each owner's IT power integrated against a per-interval weight: per segment, its
@@ -101,11 +111,15 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
         added up per owner. O(segments), whatever the number of owners."""
         if np.isnan(weight).any():  # a missing series (e.g. no marginal intensity): NaN for all
             return np.full(n_owners, np.nan)
-        prefix = np.concatenate([[0.0], np.cumsum(weight)])  # sum of weight up to each edge
-        covered = prefix[np.minimum(last, n - 1)] - prefix[np.minimum(first, n - 1)]
-        return np.bincount(codes, weights=seg_it * covered, minlength=n_owners)[:n_owners]
+        np.cumsum(weight, out=prefix[1:])  # sum of weight up to each edge
+        covered = prefix[last]
+        covered -= prefix[first]
+        covered *= seg_it
+        return np.bincount(codes, weights=covered, minlength=n_owners)[:n_owners]
 
-    inside = np.clip(t1, 0.0, end_s) - np.clip(t0, 0.0, end_s)  # exact seconds in the run
+    inside = t1 - t0  # exact seconds in the run (segments reaching outside it clipped)
+    if len(t0) and (t0.min() < 0.0 or t1.max() > end_s):
+        inside = np.clip(t1, 0.0, end_s) - np.clip(t0, 0.0, end_s)
     it_j = np.bincount(codes, weights=seg_it * inside, minlength=n_owners)[:n_owners]
     del inside
     fac_kwh = total(fac_kwh_per_w)
@@ -146,3 +160,13 @@ def _total_level(first: np.ndarray, last: np.ndarray, watts: np.ndarray, n: int)
     delta = np.bincount(first, weights=watts, minlength=n + 1)
     delta -= np.bincount(last, weights=watts, minlength=n + 1)
     return np.cumsum(delta[: n - 1])
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """`np.unique(values)` by a stable sort: segment times come in long sorted runs (one
+    replica's timeline), which a merge sort takes in near-linear time."""
+    values = np.sort(values, kind="stable")
+    keep = np.empty(len(values), dtype=bool)
+    keep[:1] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]

@@ -51,7 +51,10 @@ def power_figure(timeseries: pd.DataFrame, title: str) -> Figure:
     intensity in panels of their own below it."""
     size, unit = _time_axis(timeseries["t_s"].to_numpy(dtype=float))
     x, y = _steps(timeseries, size)
-    fig = _figure(figsize=(10, 7.5), layout="constrained")
+    # fixed margins with the legends in the right-hand column: constrained layout cost ~0.35 s
+    # of CPU per figure, a sixth of a whole quickstart run
+    fig = _figure(figsize=(10, 7.5))
+    fig.subplots_adjust(left=0.08, right=0.76, top=0.95, bottom=0.07, hspace=0.12)
     ax, ax_pue, ax_ci = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [2.6, 1, 1]})
     cooling = timeseries.get("cooling_power_kw", timeseries["facility_power_kw"] * 0)
     other = (timeseries["facility_power_kw"] - timeseries["it_power_kw"] - cooling).clip(lower=0)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from simcompute.catalog import Catalog, load_catalog
 from simcompute.config import InferenceWorkload, Scenario
 from simcompute.errors import ConfigError
+from simcompute.limits import check_work
 from simcompute.profile import CalibrationProfile, load_profile
 from simcompute.resolve.cluster import ClusterSpec, resolve_cluster
 from simcompute.resolve.inference import InferenceServiceSpec, resolve_inference
@@ -46,7 +47,15 @@ def resolve(
     """Resolve names, overrides and calibration; compute each workload's performance.
 
     `calibration` (a profile path) takes precedence over the scenario's `calibration:`.
+    Errors name the scenario file.
     """
+    try:
+        return _resolve(scenario, catalog, calibration)
+    except ConfigError as exc:
+        raise exc.with_source(scenario.source) from None
+
+
+def _resolve(scenario: Scenario, catalog: Catalog | None, calibration: str | None) -> ResolvedScenario:
     catalog = catalog or load_catalog()
     profile_path = calibration or scenario.calibration
     profile = load_profile(profile_path) if profile_path else None
@@ -67,11 +76,13 @@ def resolve(
         jobs.append(resolve_training(i, workload, cluster, catalog, scenario))
     _check_reservations(cluster, jobs, services)
     trace_jobs = resolve_trace_jobs(scenario, cluster, catalog)
-    return ResolvedScenario(
+    resolved = ResolvedScenario(
         scenario=scenario, cluster=cluster, site=site, jobs=tuple(jobs), calibration=profile,
         trace_jobs=trace_jobs, services=tuple(services),
         operations=engine_operations(scenario, cluster, has_training=bool(jobs or trace_jobs)),
     )  # fmt: skip
+    check_work(resolved)
+    return resolved
 
 
 def _check_reservations(

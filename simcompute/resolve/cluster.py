@@ -67,9 +67,15 @@ def simulated_gpu(
         return default if value is None else value
 
     gen = generation
+    idle_w, limit_w = pick("idle_power_w", accelerator.idle_power_w), pick("max_power_w", accelerator.tdp_w)
+    if not idle_w < limit_w:
+        raise ConfigError(
+            "calibration",
+            f"the profile's idle power {idle_w:g} W is not below its maximum power {limit_w:g} W",
+        )
     power = GpuPowerModel(
-        idle_w=pick("idle_power_w", accelerator.idle_power_w),
-        limit_w=pick("max_power_w", accelerator.tdp_w),
+        idle_w=idle_w,
+        limit_w=limit_w,
         compute_activity=pick("compute_activity", gen.training_activity),
         memory_activity=pick("memory_activity", gen.decode_activity),
         communication_activity=pick("communication_activity", gen.communication_activity),

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from simcompute.catalog import Catalog, CatalogError, ModelSpec
-from simcompute.errors import ConfigError
+from simcompute.errors import ConfigError, show
 
 T = TypeVar("T")
 
@@ -16,7 +16,7 @@ def lookup(path: str, fn: Callable[[str], T], key: str) -> T:
     try:
         return fn(key)
     except CatalogError as exc:
-        raise ConfigError(path, str(exc)) from None
+        raise ConfigError(path, str(exc).replace(repr(key), show(key))) from None
 
 
 def resolve_model(path: str, model: str | ModelSpec, catalog: Catalog) -> ModelSpec:

@@ -16,10 +16,14 @@ from typing import Any
 
 import pandas as pd
 
-from simcompute.errors import ConfigError
+from simcompute.config.base import MAX_DURATION_S, MAX_GPUS, MAX_NAME_CHARS, MAX_PRIORITY, MAX_TOKENS
+from simcompute.config.inputs import MAX_TRACE_JOBS, check_file
+from simcompute.errors import ConfigError, one_line, show
 from simcompute.units import parse_count, parse_duration
 
 REQUIRED = ("submit_s", "gpus", "name")
+MAX_FLOPS = 1e30
+"""Training FLOPs of one job (the largest published runs: ~4e25)."""
 OPTIONAL = ("priority", "model", "flops", "tokens", "duration_s", "checkpoint_every_s")
 
 
@@ -44,14 +48,23 @@ def _missing(value: Any) -> bool:
 
 
 def _read(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise ConfigError("scheduling.jobs.path", f"job trace not found: {path}")
+    check_file(path, "job trace", "scheduling.jobs.path")
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
+                                nrows=MAX_TRACE_JOBS + 1)  # fmt: skip
     except Exception as exc:  # any reader failure means a bad input file
-        raise ConfigError("scheduling.jobs.path", f"cannot read job trace {path}: {exc}") from None
+        reason = one_line(str(exc), 80)
+        raise ConfigError(
+            "scheduling.jobs.path", f"cannot read job trace {show(str(path), 80)}: {reason}"
+        ) from None
+    if len(frame) > MAX_TRACE_JOBS:
+        raise ConfigError(
+            "", f"more than {MAX_TRACE_JOBS:,} jobs; at most that many are simulated", str(path)
+        )
+    return frame
 
 
 class _Row:
@@ -62,7 +75,7 @@ class _Row:
 
     def fail(self, column: str, message: str) -> ConfigError:
         shown = self.cells.get(column)
-        got = "" if _missing(shown) else f" (got {shown!r})"
+        got = "" if _missing(shown) else f" (got {show(shown)})"
         return ConfigError(f"row {self.index}, column '{column}'", f"{message}{got}", str(self.path))
 
     def parse(self, column: str, parser: Any, what: str) -> float | None:
@@ -71,7 +84,7 @@ class _Row:
             return None
         try:
             return float(parser(value.strip() if isinstance(value, str) else value))
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             raise self.fail(column, f"must be {what}") from None
 
 
@@ -104,6 +117,8 @@ def read_job_trace(path: str | Path) -> list[TraceJob]:
         if _missing(name):
             raise fail("name", "must not be empty")
         name = str(name).strip()
+        if len(name) > MAX_NAME_CHARS or not name.isprintable():
+            raise fail("name", f"must be printable text of at most {MAX_NAME_CHARS} characters")
         if name in names:
             raise fail("name", "is used twice; job names must be unique")
         names.add(name)
@@ -111,20 +126,24 @@ def read_job_trace(path: str | Path) -> list[TraceJob]:
         if submit_s is None:
             raise fail("submit_s", "is required")
         gpus = parse("gpus", parse_count, "a positive integer")
-        if gpus is None or gpus < 1 or gpus != int(gpus):
-            raise fail("gpus", "must be a positive integer")
+        if gpus is None or not 1 <= gpus <= MAX_GPUS or gpus != int(gpus):
+            raise fail("gpus", f"must be a whole number from 1 to {MAX_GPUS:,}")
         priority = parse("priority", float, "an integer")
-        if priority is not None and priority != int(priority):
-            raise fail("priority", "must be an integer")
+        if priority is not None and not (abs(priority) <= MAX_PRIORITY and priority == int(priority)):
+            raise fail("priority", f"must be an integer from -{MAX_PRIORITY:,} to {MAX_PRIORITY:,}")
         model = None if _missing(cells.get("model")) else str(cells["model"]).strip()
         flops = parse("flops", parse_count, "a FLOP count > 0 (e.g. 3e21)")
         tokens = parse("tokens", parse_count, "a token count > 0 (e.g. 300B)")
         duration_s = parse("duration_s", parse_duration, "a duration > 0 (seconds or e.g. '6h')")
         checkpoint_s = parse("checkpoint_every_s", parse_duration, "a duration > 0")
-        for column, value in (("flops", flops), ("tokens", tokens), ("duration_s", duration_s),
-                              ("checkpoint_every_s", checkpoint_s)):  # fmt: skip
-            if value is not None and value <= 0:
+        for column, value, most in (("flops", flops, MAX_FLOPS), ("tokens", tokens, MAX_TOKENS),
+                                    ("duration_s", duration_s, MAX_DURATION_S),
+                                    ("checkpoint_every_s", checkpoint_s, MAX_DURATION_S),
+                                    ("submit_s", submit_s, MAX_DURATION_S)):  # fmt: skip
+            if value is not None and column != "submit_s" and value <= 0:
                 raise fail(column, "must be > 0")
+            if value is not None and value > most:
+                raise fail(column, f"must be at most {most:g}")
         if duration_s is None and flops is None and (model is None or tokens is None):
             raise fail("duration_s", "give duration_s, or flops, or model and tokens")
         jobs.append(

@@ -7,22 +7,33 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simcompute.errors import ConfigError
+from simcompute.config.inputs import MAX_TRACE_ROWS, check_file
+from simcompute.errors import ConfigError, one_line, show
 
 
 def read_table(path: str, field: str) -> pd.DataFrame:
-    """A CSV or Parquet file as a DataFrame of strings/values; `field` is the YAML path for errors."""
-    file = Path(path)
-    if not file.exists():
-        raise ConfigError(field, f"file not found: {path}")
+    """A CSV or Parquet file as a DataFrame of strings/values; `field` is the YAML path for errors.
+
+    The file must be a regular file within `inputs.MAX_TABLE_BYTES` and `inputs.MAX_TRACE_ROWS` rows.
+    """
+    file = check_file(path, "file", field)
+    parquet = file.suffix.lower() in (".parquet", ".pq")
     try:
-        if file.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(file)
-        return pd.read_csv(file, dtype=str, keep_default_na=False, skipinitialspace=True)
+        if parquet:
+            frame = pd.read_parquet(file)
+        else:
+            frame = pd.read_csv(file, dtype=str, keep_default_na=False, skipinitialspace=True,
+                                nrows=MAX_TRACE_ROWS + 1)  # fmt: skip
     except Exception as exc:  # pandas/pyarrow raise many types for unreadable files
+        reason = one_line(str(exc), 80)
         raise ConfigError(
-            field, f"{path}: cannot read as {'Parquet' if file.suffix else 'CSV'}: {exc}"
+            field, f"{show(path, 80)}: cannot read as {'Parquet' if parquet else 'CSV'}: {reason}"
         ) from None
+    if len(frame) > MAX_TRACE_ROWS:
+        raise ConfigError(
+            field, f"{show(path, 80)}: more than {MAX_TRACE_ROWS:,} rows; at most that many are simulated"
+        )
+    return frame
 
 
 def _row_label(path: str, i: int) -> str:
@@ -43,7 +54,9 @@ def numeric_column(frame: pd.DataFrame, column: str, path: str, field: str) -> n
     if bad.any():
         i = int(np.argmax(bad))
         cell = raw.iloc[i]
-        what = "empty cell" if cell is None or str(cell).strip() == "" else f"not a finite number ({cell!r})"
+        what = (
+            "empty cell" if cell is None or str(cell).strip() == "" else f"not a finite number ({show(cell)})"
+        )
         raise ConfigError(field, f"{path}: {_row_label(path, i)}, column '{column}': {what}")
     return values
 

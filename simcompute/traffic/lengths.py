@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simcompute.config.base import MAX_REQUEST_TOKENS
 from simcompute.config.inference import EmpiricalLength, FixedLength, LognormalLength, UniformLength
 from simcompute.errors import ConfigError
 from simcompute.traffic.files import check_rows, numeric_column, read_table
@@ -19,6 +20,8 @@ def empirical_values(spec: EmpiricalLength, field: str) -> np.ndarray:
     column = spec.column if spec.column is not None else str(frame.columns[0])
     values = numeric_column(frame, column, spec.path, field)
     check_rows(values, values < 1, spec.path, column, field, "must be >= 1")
+    too_long = values > MAX_REQUEST_TOKENS
+    check_rows(values, too_long, spec.path, column, field, f"must be at most {MAX_REQUEST_TOKENS:,}")
     return np.rint(values).astype(np.int64)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simcompute.config.base import MAX_DURATION_S, MAX_REQUEST_TOKENS
 from simcompute.errors import ConfigError
 from simcompute.traffic.files import check_rows, numeric_column, read_table
 
@@ -32,6 +33,7 @@ def read_trace(path: str, field: str) -> Requests:
     cols = {c: numeric_column(frame, c, path, field) for c in TRACE_COLUMNS}
     t = cols["arrival_s"]
     check_rows(t, t < 0, path, "arrival_s", field, "must be >= 0")
+    check_rows(t, t > MAX_DURATION_S, path, "arrival_s", field, f"must be at most {MAX_DURATION_S:g} s")
     unsorted = np.zeros(len(t), dtype=bool)
     unsorted[1:] = t[1:] < t[:-1]
     check_rows(t, unsorted, path, "arrival_s", field, "times must be sorted (earlier than the row before)")
@@ -39,6 +41,7 @@ def read_trace(path: str, field: str) -> Requests:
     for c in ("prompt_tokens", "output_tokens"):
         v = cols[c]
         check_rows(v, v < 1, path, c, field, "must be >= 1")
+        check_rows(v, v > MAX_REQUEST_TOKENS, path, c, field, f"must be at most {MAX_REQUEST_TOKENS:,}")
         check_rows(v, v != np.floor(v), path, c, field, "must be a whole number")
         counts[c] = v.astype(np.int64)
     return Requests(t, counts["prompt_tokens"], counts["output_tokens"])

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-import heapq
+from heapq import heappush
 
 from simcompute.config import InferenceWorkload
 from simcompute.engine.inference.replica import DECODE, STEP, Replica
@@ -34,7 +34,8 @@ class ContinuousBatching(Replica):
             if self.kv_tokens + batch + self.kv_reserved <= self.kv_capacity:
                 self._plan_decode(batch)
                 return
-        self._make_room()
+        if self.kv_tokens + len(running) + self.kv_reserved > self.kv_capacity:
+            self._make_room()
         self._admit()
 
     def _make_room(self) -> None:
@@ -89,7 +90,8 @@ class ContinuousBatching(Replica):
         """Whole prompts were prefilled: each request gets its first token and joins the batch."""
         t0, tokens = self.t, self.step_tokens
         joules = self.energy.excess_w[tokens] * (t_end - t0)
-        self.segments.add(t0, t_end, tokens)
+        if t_end > t0:  # Segments.add, inlined (hot path)
+            self.segments.flat.extend((t0, t_end, tokens))
         reqs, running, completions = self.reqs, self.running, self.completions
         energy_j, first_token, generated_of, output = (
             reqs.energy,
@@ -116,7 +118,7 @@ class ContinuousBatching(Replica):
             reqs.join_energy[rid] = joined_at_j
             self.kv_tokens += take + 1
             running[rid] = None
-            heapq.heappush(completions, (step + out - generated, rid, reqs.preemptions[rid]))
+            heappush(completions, (step + out - generated, rid, reqs.preemptions[rid]))
 
     def _held(self) -> list[int]:
         held = super()._held()

@@ -30,8 +30,9 @@ def latency_summary(frame: pd.DataFrame, wall_time_s: float) -> dict[str, float]
     out: dict[str, float] = {"requests": float(len(frame)), "requests_completed": float(len(done))}
     for metric in ("ttft", "tpot", "e2e"):
         values = done[f"{metric}_s"].dropna().to_numpy()
-        for p in PERCENTILES:
-            out[f"{metric}_p{p}_s"] = float(np.percentile(values, p)) if len(values) else np.nan
+        at = np.percentile(values, PERCENTILES) if len(values) else [np.nan] * len(PERCENTILES)
+        for p, value in zip(PERCENTILES, at):
+            out[f"{metric}_p{p}_s"] = float(value)
     out["requests_per_s"] = len(done) / wall_time_s if wall_time_s > 0 else np.nan
     out["tokens_per_s"] = float(done["output_tokens"].sum()) / wall_time_s if wall_time_s > 0 else np.nan
     out["output_tokens"] = float(done["output_tokens"].sum())

@@ -16,10 +16,10 @@ above idle of every iteration is shared by the tokens each request processes in 
 
 from __future__ import annotations
 
-import heapq
 import math
 from array import array
 from collections import deque
+from heapq import heappop, heappush
 
 import numpy as np
 
@@ -216,7 +216,7 @@ class Replica:
         completions, running, epoch = self.completions, self.running, self.reqs.preemptions
         top = completions[0]
         while top[1] not in running or top[2] != epoch[top[1]]:
-            heapq.heappop(completions)
+            heappop(completions)
             top = completions[0]
         n = top[0] - self.decode_steps
         kv_room = (self.kv_capacity - self.kv_reserved - self.kv_tokens) // batch
@@ -249,18 +249,16 @@ class Replica:
         """Finish the running requests whose last token came with decode step `decode_steps`."""
         completions, running, reqs, step = self.completions, self.running, self.reqs, self.decode_steps
         energy_j, joined_at_j, per_running_j = reqs.energy, reqs.join_energy, self.energy.per_running_j
-        output, finish, generated = reqs.output, reqs.finish, reqs.generated
+        output, finish = reqs.output, reqs.finish
         freed = done = 0
         while completions and completions[0][0] <= step:
-            _step, rid, epoch = heapq.heappop(completions)
+            _step, rid, epoch = heappop(completions)
             if rid not in running or epoch != reqs.preemptions[rid]:
                 continue
             del running[rid]
             finish[rid] = t_end
-            out = output[rid]
-            generated[rid] = out
             energy_j[rid] += per_running_j - joined_at_j[rid]
-            freed += reqs.prompt[rid] + out
+            freed += reqs.prompt[rid] + output[rid]
             done += 1
         self.kv_tokens -= freed
         self.kv_committed -= freed
@@ -275,7 +273,7 @@ class Replica:
         self.kv_tokens += context
         self.running[rid] = None
         done_at = self.decode_steps + reqs.output[rid] - generated
-        heapq.heappush(self.completions, (done_at, rid, reqs.preemptions[rid]))
+        heappush(self.completions, (done_at, rid, reqs.preemptions[rid]))
 
     def _preempt(self, rid: int) -> None:
         """Free `rid`'s KV cache and put it first in line (recompute on readmission)."""

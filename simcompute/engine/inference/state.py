@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from array import array
 
 import numpy as np
@@ -34,16 +35,16 @@ class RequestState:
         self.arrival = _floats(reqs.arrival_s)
         self.prompt = _ints(reqs.prompt_tokens)
         self.output = _ints(reqs.output_tokens)
-        self.replica = _ints(np.full(n, -1))
-        self.admitted = _floats(np.full(n, np.nan))
-        self.first_token = _floats(np.full(n, np.nan))
-        self.finish = _floats(np.full(n, np.nan))
-        self.energy = _floats(np.zeros(n))
-        self.preemptions = _ints(np.zeros(n))
-        self.generated = _ints(np.zeros(n))  # tokens generated when it last joined the decode batch
-        self.join_step = _ints(np.zeros(n))  # replica decode-step counter when it joined
-        self.join_energy = _floats(np.zeros(n))  # replica per-request energy accumulator then
-        self.reroutes = _ints(np.zeros(n))  # times its replica failed under it and it moved on
+        self.replica = array("q", [-1]) * n
+        self.admitted = array("d", [math.nan]) * n
+        self.first_token = array("d", [math.nan]) * n
+        self.finish = array("d", [math.nan]) * n
+        self.energy = array("d", [0.0]) * n
+        self.preemptions = array("q", [0]) * n
+        self.generated = array("q", [0]) * n  # tokens generated when it last joined the decode batch
+        self.join_step = array("q", [0]) * n  # replica decode-step counter when it joined
+        self.join_energy = array("d", [0.0]) * n  # replica per-request energy accumulator then
+        self.reroutes = array("q", [0]) * n  # times its replica failed under it and it moved on
         self.lost = bytearray(n)  # 1: its replica failed and no other was up to take it
 
     def columns(self) -> dict[str, np.ndarray]:

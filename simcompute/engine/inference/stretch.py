@@ -76,43 +76,46 @@ class DecodeStretch:
         return first + later + self.later_growth_s * ((n * (n - 1) - k * (k - 1)) / 2.0)
 
     def cut(self, t_s: float) -> float | None:
-        """An arrival at `t_s` may join: stop at the first boundary at or after it. Returns the
-        new end, or None when the stretch ends before that anyway."""
-        n = self.iterations_to(t_s - self.start_s)
+        """An arrival at `t_s` may join: stop at the first boundary at or after it, the end of
+        the fewest iterations that last at least `t_s - start_s`. Returns the new end, or None
+        when the stretch ends before that anyway."""
+        delta_s = t_s - self.start_s
+        if delta_s <= 0:
+            n, elapsed_n = 0, 0.0
+        else:  # the first `n` iterations of the series that hold `delta_s` (from the root)
+            k = self.switch_at
+            a, b, n0, t0 = self.comm_s + self.first_s, self.growth_s, 0, 0.0
+            if k < NEVER:
+                tk = self.elapsed_s(k)
+                if tk < delta_s:
+                    a, b, n0, t0 = self.comm_s + self.later_first_s, self.later_growth_s, k, tk
+            rest = delta_s - t0
+            first = a + b * n0  # time of iteration n0
+            q = first - b / 2.0
+            if b > 0:
+                root = math.sqrt(q * q + 2.0 * b * rest)
+                m = 2.0 * rest / (q + root) if q > 0 else (root - q) / b
+            else:
+                m = rest / first
+            n = n0 + max(0, math.ceil(m))
+            # exact check of the rounded root; `elapsed_s` inlined (same operations) before the
+            # switch
+            ka, b1, elapsed = self.comm_s + self.first_s, self.growth_s, self.elapsed_s
+            while (
+                n > 0
+                and ((n - 1) * ka + b1 * ((n - 1) * (n - 2) / 2.0) if n <= k + 1 else elapsed(n - 1))
+                >= delta_s
+            ):
+                n -= 1
+            while True:
+                elapsed_n = n * ka + b1 * (n * (n - 1) / 2.0) if n <= k else elapsed(n)
+                if elapsed_n >= delta_s:
+                    break
+                n += 1
         if n >= self.n:
             return None
         self.n = n
-        return self.start_s + self.elapsed_s(n)
-
-    def iterations_to(self, delta_s: float) -> int:
-        """Fewest iterations that last at least `delta_s` seconds."""
-        if delta_s <= 0:
-            return 0
-        k = self.switch_at
-        a, b, n0, t0 = self.comm_s + self.first_s, self.growth_s, 0, 0.0
-        if k < NEVER:
-            tk = self.elapsed_s(k)
-            if tk < delta_s:
-                a, b, n0, t0 = self.comm_s + self.later_first_s, self.later_growth_s, k, tk
-        rest = delta_s - t0
-        first = a + b * n0  # time of iteration n0
-        q = first - b / 2.0
-        if b > 0:
-            root = math.sqrt(q * q + 2.0 * b * rest)
-            m = 2.0 * rest / (q + root) if q > 0 else (root - q) / b
-        else:
-            m = rest / first
-        n = n0 + max(0, math.ceil(m))
-        # exact check of the rounded root; `elapsed_s` inlined (same operations) before the switch
-        ka, b1, elapsed = self.comm_s + self.first_s, self.growth_s, self.elapsed_s
-        while (
-            n > 0
-            and ((n - 1) * ka + b1 * ((n - 1) * (n - 2) / 2.0) if n <= k + 1 else elapsed(n - 1)) >= delta_s
-        ):
-            n -= 1
-        while (n * ka + b1 * (n * (n - 1) / 2.0) if n <= k else elapsed(n)) < delta_s:
-            n += 1
-        return n
+        return self.start_s + elapsed_n
 
 
 class ReferenceStretch(DecodeStretch):

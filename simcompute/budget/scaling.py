@@ -94,4 +94,6 @@ def scaling_law(name: str) -> ScalingLaw:
     if name not in laws:
         raise ValueError(f"unknown scaling law '{name}' (have: {', '.join(sorted(laws))})")
     c = laws[name]
-    return ScalingLaw(**{k: float(c[k]["value"]) for k in ("E", "A", "B", "alpha", "beta")}, source=c["E"]["source"])
+    return ScalingLaw(
+        **{k: float(c[k]["value"]) for k in ("E", "A", "B", "alpha", "beta")}, source=c["E"]["source"]
+    )

@@ -74,7 +74,9 @@ class Demand(Strict):
     @property
     def queries_total(self) -> float:
         per_day = (
-            self.queries_per_day if self.queries_per_day is not None else self.tokens_per_day / self.output_tokens
+            self.queries_per_day
+            if self.queries_per_day is not None
+            else self.tokens_per_day / self.output_tokens
         )
         return per_day * self.days
 
@@ -132,7 +134,9 @@ class BudgetSpec(Strict):
         from simcompute.budget.scaling import LAW_NAMES
 
         if isinstance(self.scaling_law, str) and self.scaling_law not in LAW_NAMES:
-            raise field_error("scaling_law", f"unknown '{self.scaling_law}'; use {', '.join(LAW_NAMES)} or coefficients")
+            raise field_error(
+                "scaling_law", f"unknown '{self.scaling_law}'; use {', '.join(LAW_NAMES)} or coefficients"
+            )
         return self
 
 
@@ -152,7 +156,9 @@ def load_budget(source: str | Path | Mapping[str, Any] | BudgetSpec) -> BudgetSp
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = f"line {mark.line + 1}: " if mark else ""
-            raise ConfigError("", f"not valid YAML: {line}{getattr(exc, 'problem', None) or exc}", where) from None
+            raise ConfigError(
+                "", f"not valid YAML: {line}{getattr(exc, 'problem', None) or exc}", where
+            ) from None
     if not isinstance(source, Mapping):
         raise ConfigError("", "a budget spec must be a mapping of keys", where)
     try:

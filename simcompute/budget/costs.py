@@ -23,9 +23,8 @@ GPU-hours x the GPU-hour price + facility kWh x the electricity price.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from simcompute.budget.spec import BudgetSpec, Demand

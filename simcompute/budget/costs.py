@@ -134,14 +134,14 @@ def scenario_dict(spec: BudgetSpec, gpu: str, gpus: int, model: ModelSpec, token
         cluster["gpu_hour_usd"] = price
     t = spec.training
     workloads = [{
-            "kind": "training", "name": f"train-{model.name}", "model": model.model_dump(exclude_none=True),
-            "tokens": float(tokens), "gpus": gpus, "global_batch_tokens": float(t.global_batch_tokens),
+            "kind": "training", "name": f"train-{model.name}", "model": model.model_dump(exclude_defaults=True),
+            "tokens": round(tokens), "gpus": gpus, "global_batch_tokens": float(t.global_batch_tokens),
             "seq_len": t.seq_len, "precision": t.precision, "stack": t.stack,
     }]  # fmt: skip
     return {
         "name": spec.name,
         "seed": spec.seed,
-        "site": spec.site.model_dump(mode="json", exclude_none=True),
+        "site": spec.site.model_dump(mode="json", exclude_defaults=True),
         "cluster": cluster,
         "workloads": workloads,
     }

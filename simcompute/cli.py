@@ -173,7 +173,16 @@ def _cmd_budget(args: argparse.Namespace) -> int:
         )  # fmt: skip
     console.print(table)
     front = Table(title="frontier: cheapest plan in total per target loss (Chinchilla: cheapest to train)")
-    for label in ("loss", "model", "tokens", "total", "energy", "CO2", "Chinchilla model", "Chinchilla total"):
+    for label in (
+        "loss",
+        "model",
+        "tokens",
+        "total",
+        "energy",
+        "CO2",
+        "Chinchilla model",
+        "Chinchilla total",
+    ):
         front.add_column(label, justify="left" if "model" in label else "right", no_wrap=True)
     for _, r in plan.frontier.head(args.top).iterrows():
         front.add_row(
@@ -589,7 +598,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--calibration", help="calibration profile YAML (overrides the scenario's)")
     p.set_defaults(func=_cmd_plan)
 
-    p = sub.add_parser("budget", help="from a budget to a plan: model size, tokens, GPUs, training + serving cost")
+    p = sub.add_parser(
+        "budget", help="from a budget to a plan: model size, tokens, GPUs, training + serving cost"
+    )
     p.add_argument("spec", help="budget spec YAML file (e.g. budgets/example.yaml)")
     p.add_argument("--out", help="output folder (default: runs/budget-<name>/)")
     p.add_argument("--top", type=int, default=8, help="frontier rows to print")

@@ -255,6 +255,15 @@ def cheapest_for_loss(spec: BudgetSpec, law: ScalingLaw, opts: list[Option], los
 def plan_budget(source: str | Path | dict | BudgetSpec) -> BudgetPlan:
     """Answer a budget spec (a YAML path, a mapping or a `BudgetSpec`): see the module docstring."""
     spec = load_budget(source)
+    try:
+        return _plan(spec)
+    except ConfigError as exc:  # a problem found while costing: name the spec file too
+        if exc.source is None and isinstance(source, (str, Path)):
+            raise ConfigError(exc.path, exc.message, str(source)) from None
+        raise
+
+
+def _plan(spec: BudgetSpec) -> BudgetPlan:
     law = law_of(spec)
     opts = options(spec)
     rows, chin_rows = [], []

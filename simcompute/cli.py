@@ -156,7 +156,8 @@ def _cmd_budget(args: argparse.Namespace) -> int:
     )
     if o["serve_gpu"] is not None:
         console.print(
-            f"  serving {o['serve_gpu']} (TP {o['serve_tp']}, batch {o['serve_batch']}): {sig(o['serve_gpu_hours'])} GPU-h, "
+            f"  serving {o['serve_replicas']:,} x {o['serve_gpu']} replicas at mean load (TP {o['serve_tp']}, batch "
+            f"{o['serve_batch']}, {o['serve_tpot_s'] * 1000:.0f} ms per output token): {sig(o['serve_gpu_hours'])} GPU-h, "
             f"{energy(o['serve_energy_mwh'] * 1000.0)}, {mass(o['serve_co2_t'] * 1000.0)} CO2, {usd(o['serve_cost_usd'])}; "
             f"total {usd(o['total_cost_usd'])}, {energy(o['total_energy_mwh'] * 1000.0)}",
             markup=False,

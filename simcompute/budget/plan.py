@@ -150,12 +150,22 @@ def _row(spec: BudgetSpec, law: ScalingLaw, option: Option, tokens: float, **ext
         "serve_gpu": option.serve.gpu if option.serve else None,
         "serve_tp": option.serve.tp if option.serve else None,
         "serve_batch": option.serve.batch if option.serve else None,
+        "serve_tpot_s": option.serve.tpot_s if option.serve else None,
+        "serve_replicas": _replicas(spec, option.serve),
         **{f"train_{k}": v for k, v in train.items()},
         **{f"serve_{k}": v for k, v in serve.items()},
         **{f"total_{k}": train[k] + serve[k] for k in METRICS},
         **extra,
     }  # fmt: skip
     return row
+
+
+def _replicas(spec: BudgetSpec, serve: ServingRate | None) -> int | None:
+    """Replicas that carry the mean load of the lifetime demand (None without demand)."""
+    if serve is None or spec.inference is None:
+        return None
+    per_s = spec.inference.queries_total / (spec.inference.days * 86400.0)
+    return max(1, math.ceil(per_s / serve.queries_per_s_per_replica))
 
 
 @dataclass(frozen=True)

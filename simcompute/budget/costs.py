@@ -174,6 +174,10 @@ def _make_hardware(spec: BudgetSpec, scenario: Scenario, gpu: str) -> tuple[Clus
     if not isinstance(site.facility, ConstantPue):
         raise ConfigError("site.cooling", "a budget plan prices energy at a constant pue; give site.pue")
     grid = site.grid
+    if gpu_price(spec, catalog, gpu) is None:
+        raise ConfigError(
+            "hardware.gpu_hour_usd", f"no list price is bundled for '{gpu}'; give its price here"
+        )
     pricing = Pricing(
         site.facility.pue, grid.carbon_intensity_g_per_kwh, grid.electricity_usd_per_kwh,
         grid.water_intensity_l_per_kwh, site.wue_l_per_kwh, gpu_price(spec, catalog, gpu),

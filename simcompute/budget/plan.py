@@ -48,12 +48,7 @@ from simcompute.budget.spec import BudgetSpec, Law, load_budget
 from simcompute.catalog import ModelSpec
 from simcompute.errors import ConfigError
 
-TOTAL_LIMITS = {
-    "gpu_hours": "gpu_hours",
-    "cost_usd": "cost_usd",
-    "energy_mwh": "energy_mwh",
-    "co2_t": "co2_t",
-}
+TOTAL_LIMITS = ("gpu_hours", "cost_usd", "energy_mwh", "co2_t")  # spec fields named as the METRICS
 FRONTIER_POINTS = 8
 FRONTIER_SPAN = 0.1  # the frontier runs from the optimum's loss to 10% above it
 
@@ -127,10 +122,10 @@ def max_tokens(spec: BudgetSpec, option: Option, with_serving: bool = True) -> t
     limits = spec.budget
     serving = option.serving() if with_serving else dict.fromkeys(METRICS, 0.0)
     bounds = {}
-    for field, metric in TOTAL_LIMITS.items():
-        limit = getattr(limits, field)
+    for metric in TOTAL_LIMITS:
+        limit = getattr(limits, metric)
         if limit is not None:
-            bounds[field] = (limit - serving[metric]) / option.train.per_token[metric]
+            bounds[metric] = (limit - serving[metric]) / option.train.per_token[metric]
     if limits.deadline is not None:
         bounds["deadline"] = limits.deadline / option.train.wall_s_per_token
     if limits.flops is not None:
@@ -258,7 +253,7 @@ def cheapest_for_loss(spec: BudgetSpec, law: ScalingLaw, opts: list[Option], los
             "total_co2_t",
             "total_gpu_hours",
         ):
-            out[f"{prefix}_{key}"] = r[key]  # fmt: skip
+            out[f"{prefix}_{key}"] = r[key]
     return out
 
 
@@ -280,8 +275,8 @@ def _plan(spec: BudgetSpec) -> BudgetPlan:
     for o in opts:
         tokens, binding = max_tokens(spec, o)
         rows.append(_row(spec, law, o, max(tokens, 0.0), binding=binding))
-        free, _ = max_tokens(spec, o, with_serving=False)
-        chin_rows.append(_row(spec, law, o, max(free, 0.0), binding=binding))
+        free, free_binding = max_tokens(spec, o, with_serving=False)
+        chin_rows.append(_row(spec, law, o, max(free, 0.0), binding=free_binding))
     order = sorted(range(len(rows)), key=lambda i: (rows[i]["loss"], rows[i]["total_cost_usd"]))
     candidates = pd.DataFrame([rows[i] for i in order]).reset_index(drop=True)
     if not math.isfinite(candidates["loss"].iloc[0]):

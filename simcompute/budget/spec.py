@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError, model_validator
 from simcompute.config.base import Count, Duration, Strict, field_error
 from simcompute.config.loader import format_validation_error
 from simcompute.config.site import SiteConfig
+from simcompute.config.training import Precision
 from simcompute.errors import ConfigError
 
 
@@ -63,7 +64,7 @@ class Demand(Strict):
     prompt_tokens: int = Field(default=800, gt=0)
     output_tokens: int = Field(default=200, gt=0)
     tpot: Duration = Field(default=0.05, gt=0, description="time per output token objective")
-    precision: str = "bf16"
+    precision: Literal["bf16", "fp16", "fp8", "int8"] = "bf16"
 
     @model_validator(mode="after")
     def _one_rate(self) -> Demand:
@@ -97,7 +98,7 @@ class Training(Strict):
 
     seq_len: int = Field(default=4096, gt=0)
     global_batch_tokens: Count = Field(default=4_194_304, gt=0)
-    precision: str = "bf16"
+    precision: Precision = "bf16"
     stack: str = "megatron-core"
 
 

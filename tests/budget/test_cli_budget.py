@@ -59,3 +59,16 @@ def test_bad_spec_is_one_line_naming_file_and_field(tmp_path, capsys, edit, fiel
 def test_missing_file(capsys):
     assert main(["budget", "no/such.yaml"]) == 2
     assert "budget file not found" in capsys.readouterr().err
+
+
+def test_a_gpu_without_a_price_must_be_priced(tmp_path, capsys):
+    path = tmp_path / "mi.yaml"
+    path.write_text(GOOD.replace("h100-sxm", "mi300x"))
+    assert main(["budget", str(path), "--out", str(tmp_path / "o")]) == 2
+    assert "hardware.gpu_hour_usd: no list price is bundled for 'mi300x'" in capsys.readouterr().err
+    path.write_text(
+        GOOD.replace("h100-sxm", "mi300x").replace(
+            "cluster_sizes: [64]", "cluster_sizes: [64], gpu_hour_usd: {mi300x: 2.5}"
+        )
+    )
+    assert main(["budget", str(path), "--out", str(tmp_path / "o")]) == 0

@@ -117,3 +117,9 @@ def test_data_cap_lowers_what_the_budget_buys():
     free = sc.plan_budget(_spec()).optimum
     capped = sc.plan_budget(_spec(unique_tokens="50B")).optimum
     assert capped["loss"] > free["loss"]
+
+
+def test_budget_that_serving_alone_exceeds_is_an_error():
+    spec = _spec(budget={"cost_usd": 1_000}, inference={"tokens_per_day": "100B", "days": 365})
+    with pytest.raises(sc.ConfigError, match="budget: no candidate can train"):
+        sc.plan_budget(spec)

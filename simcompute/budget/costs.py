@@ -43,6 +43,7 @@ from simcompute.realism.wholerun import (
     relative_samples,
 )
 from simcompute.resolve.cluster import ClusterSpec, resolve_cluster
+from simcompute.resolve.common import lookup
 from simcompute.resolve.site import SiteSpec, resolve_site
 from simcompute.resolve.training import resolve_training
 from simcompute.units import SECONDS_PER_HOUR
@@ -106,8 +107,20 @@ class ServingRate:
     per_query: dict[str, float]
 
 
-def node_for(catalog: Catalog, gpu: str, path: str) -> str:
-    """The first catalog node that carries GPU type `gpu`."""
+def candidate_hardware(spec: BudgetSpec) -> list[tuple[str, list[int]]]:
+    """(GPU type, cluster sizes in GPUs) to train on: the spec's candidates, or its one cluster."""
+    fixed = spec.hardware.cluster
+    if fixed is None:
+        return [(gpu, spec.hardware.cluster_sizes) for gpu in spec.hardware.gpus]
+    node = lookup("hardware.cluster.node", load_catalog().node, fixed.node)
+    return [(node.gpu, [fixed.nodes * node.gpus_per_node])]
+
+
+def node_for(spec: BudgetSpec, catalog: Catalog, gpu: str) -> str:
+    """The spec's cluster node, else the first catalog node that carries GPU type `gpu`."""
+    if spec.hardware.cluster is not None:
+        return spec.hardware.cluster.node
+    path = "hardware.gpus"
     nodes = catalog.table("nodes")
     match = nodes[nodes["gpu"] == gpu]
     if match.empty:
@@ -126,7 +139,7 @@ def scenario_dict(spec: BudgetSpec, gpu: str, gpus: int, model: ModelSpec, token
     """A scenario of training `model` on `tokens` tokens with `gpus` GPUs of type `gpu` at the
     spec's site."""
     catalog = load_catalog()
-    node = node_for(catalog, gpu, "hardware.gpus")
+    node = node_for(spec, catalog, gpu)
     gpn = catalog.node(node).gpus_per_node
     cluster: dict = {"node": node, "nodes": -(-gpus // gpn), "fabric": spec.hardware.fabric}
     price = gpu_price(spec, catalog, gpu)
@@ -169,7 +182,10 @@ def _hardware(spec: BudgetSpec, scenario: Scenario, gpu: str) -> tuple[ClusterSp
 
 def _make_hardware(spec: BudgetSpec, scenario: Scenario, gpu: str) -> tuple[ClusterSpec, SiteSpec, Pricing]:
     catalog = load_catalog()
-    cluster = resolve_cluster(scenario, catalog, None)
+    try:
+        cluster = resolve_cluster(scenario, catalog, None)
+    except ConfigError as exc:  # the scenario's `cluster` is the spec's `hardware`
+        raise ConfigError(exc.path.replace("cluster", "hardware", 1), exc.message) from None
     site = resolve_site(scenario, catalog, cluster)
     if not isinstance(site.facility, ConstantPue):
         raise ConfigError("site.cooling", "a budget plan prices energy at a constant pue; give site.pue")
@@ -243,7 +259,7 @@ def _serving_rate(spec: BudgetSpec, model: ModelSpec, gpu: str) -> ServingRate |
     demand = spec.inference
     assert demand is not None
     catalog = load_catalog()
-    node = catalog.node(node_for(catalog, gpu, "hardware.gpus"))
+    node = catalog.node(node_for(spec, catalog, gpu))
     scenario = Scenario.model_validate(
         scenario_dict(spec, gpu, node.gpus_per_node, model, model.total_params)
     )

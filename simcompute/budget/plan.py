@@ -31,6 +31,7 @@ from simcompute.budget.costs import (
     METRICS,
     ServingRate,
     TrainingRate,
+    candidate_hardware,
     scenario_dict,
     serving_rate,
     training_interval,
@@ -96,16 +97,17 @@ def options(spec: BudgetSpec) -> list[Option]:
     """Every model x training GPU type x cluster size that fits (and, with demand, can be served)."""
     demand = spec.inference
     queries = demand.queries_total if demand else 0.0
+    hardware = candidate_hardware(spec)
     out = []
     for model in candidate_models(spec):
         serve = None
         if demand is not None:
-            served = [s for g in spec.hardware.gpus if (s := serving_rate(spec, model, g)) is not None]
+            served = [s for g, _ in hardware if (s := serving_rate(spec, model, g)) is not None]
             if not served:
                 continue  # no GPU type meets the latency objective with this model
             serve = min(served, key=lambda s: (s.per_query["cost_usd"], s.per_query["energy_mwh"]))
-        for gpu in spec.hardware.gpus:
-            for gpus in spec.hardware.cluster_sizes:
+        for gpu, sizes in hardware:
+            for gpus in sizes:
                 rate = training_rate(spec, model, gpu, gpus)
                 if rate is not None:
                     out.append(Option(model, rate, serve, queries))

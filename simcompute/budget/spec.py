@@ -37,18 +37,29 @@ class Limits(Strict):
         return self
 
 
-class Hardware(Strict):
-    """Candidate GPU types (catalog accelerator ids) and cluster sizes (GPUs) for training."""
+class FixedCluster(Strict):
+    """One given cluster: a catalog node type and how many."""
 
-    gpus: list[str] = Field(min_length=1, description="e.g. [a100-80gb, h100-sxm]")
+    node: str = Field(description="catalog node id, e.g. 'dgx-h100'")
+    nodes: int = Field(gt=0)
+
+
+class Hardware(Strict):
+    """Candidate GPU types (catalog accelerator ids) and cluster sizes (GPUs), or one `cluster`;
+    the same GPU types (or the cluster's) serve."""
+
+    gpus: list[str] | None = Field(default=None, min_length=1, description="e.g. [a100-80gb, h100-sxm]")
     cluster_sizes: list[int] = Field(default=[64, 256, 1024], min_length=1)
+    cluster: FixedCluster | None = None
     fabric: str = Field(default="ib-ndr-400", description="catalog fabric between nodes")
     gpu_hour_usd: dict[str, float] | None = Field(
         default=None, description="price per GPU-hour by GPU type (default: the catalog's list price)"
     )
 
     @model_validator(mode="after")
-    def _positive_sizes(self) -> Hardware:
+    def _check(self) -> Hardware:
+        if (self.gpus is None) == (self.cluster is None):
+            raise ValueError("give either gpus (with cluster_sizes) or one cluster, not both")
         for i, n in enumerate(self.cluster_sizes):
             if n <= 0:
                 raise field_error(f"cluster_sizes[{i}]", f"must be > 0 (got {n})")

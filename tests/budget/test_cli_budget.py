@@ -43,6 +43,21 @@ def test_example_spec_answers_and_writes_a_runnable_scenario(tmp_path, capsys):
         (lambda t: t + "unique_tokens: lots\n", "unique_tokens"),
         (lambda t: t.replace("pue: 1.12", "pue: 0.5"), "site.pue: must be >= 1"),
         (lambda t: "name: [", "not valid YAML"),
+        (
+            lambda t: t.replace("cluster_sizes: [64]", "cluster_sizes: [64], fabric: ib-xyz"),
+            "hardware.fabric",
+        ),
+        (
+            lambda t: t.replace("gpus: [h100-sxm], cluster_sizes: [64]", "cluster: {node: dgx-z, nodes: 2}"),
+            "hardware.cluster.node",
+        ),
+        (
+            lambda t: t.replace(
+                "cluster_sizes: [64]", "cluster_sizes: [64], cluster: {node: dgx-h100, nodes: 2}"
+            ),
+            "hardware: give either gpus",
+        ),
+        (lambda t: t.replace("region: us-west", "region: atlantis"), "site.region"),
     ],
 )
 def test_bad_spec_is_one_line_naming_file_and_field(tmp_path, capsys, edit, field):

@@ -123,3 +123,19 @@ def test_budget_that_serving_alone_exceeds_is_an_error():
     spec = _spec(budget={"cost_usd": 1_000}, inference={"tokens_per_day": "100B", "days": 365})
     with pytest.raises(sc.ConfigError, match="budget: no candidate can train"):
         sc.plan_budget(spec)
+
+
+def test_one_given_cluster_trains_and_serves():
+    plan = sc.plan_budget(_spec(
+        hardware={"cluster": {"node": "dgx-a100-80gb", "nodes": 16}},
+        inference={"queries_per_day": 1e6, "days": 30},
+    ))  # fmt: skip
+    assert set(plan.candidates["train_gpu"]) == {"a100-80gb"} == set(plan.candidates["serve_gpu"])
+    assert set(plan.candidates["train_gpus"]) == {128}
+    price = sc.load_catalog().accelerator("a100-80gb").list_price_usd_per_gpu_hour
+    assert plan.scenario()["cluster"] == {
+        "node": "dgx-a100-80gb",
+        "nodes": 16,
+        "fabric": "ib-ndr-400",
+        "gpu_hour_usd": price,
+    }

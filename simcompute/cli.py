@@ -192,7 +192,10 @@ def _cmd_budget(args: argparse.Namespace) -> int:
             r["chinchilla_model"], usd(r["chinchilla_total_cost_usd"]),
         )  # fmt: skip
     console.print(front)
-    console.print(f"wrote {out}/candidates.csv, frontier.csv, {scenario.name}, {figure.name}", markup=False)
+    serving = ", " + scenario.stem + "-serving.yaml" if o["serve_gpu"] is not None else ""
+    console.print(
+        f"wrote {out}/candidates.csv, frontier.csv, {scenario.name}{serving}, {figure.name}", markup=False
+    )
     return 0
 
 

@@ -189,15 +189,42 @@ class BudgetPlan:
         o = self.option
         return scenario_dict(self.spec, o.train.gpu, o.train.gpus, o.model, float(self.optimum["tokens"]))
 
+    def serving_scenario(self, duration: str = "10min") -> dict[str, Any] | None:
+        """One serving replica of the plan at its share of the mean load, for `duration`, as a
+        scenario (None without demand): the fleet is `serve_replicas` of these."""
+        serve, demand = self.option.serve, self.spec.inference
+        if serve is None or demand is None:
+            return None
+        per_s = demand.queries_total / (demand.days * 86400.0) / int(self.optimum["serve_replicas"])
+        base = scenario_dict(self.spec, serve.gpu, serve.tp, self.option.model, 1.0)
+        service = {
+            "kind": "inference", "name": f"serve-{self.option.model.name}",
+            "model": base["workloads"][0]["model"], "replicas": 1, "gpus_per_replica": serve.tp,
+            "arrivals": {"kind": "poisson", "rate_per_s": per_s}, "prompt_tokens": demand.prompt_tokens,
+            "output_tokens": demand.output_tokens, "precision": demand.precision, "duration": duration,
+        }  # fmt: skip
+        return {**base, "cluster": {**base["cluster"], "nodes": 1}, "workloads": [service]}
+
     def write_scenario(self, path: str | Path) -> Path:
+        """The training scenario at `path`; with demand also the serving one, `<stem>-serving.yaml`."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        o = self.optimum
         head = (
-            f"# The plan `simcompute budget` chose for '{self.spec.name}': {self.optimum['model']} "
-            f"({self.optimum['params'] / 1e9:.3g}B params) on {self.optimum['tokens'] / 1e9:.4g}B tokens, "
-            f"predicted loss {self.optimum['loss']:.4f} ({self.law.source.split(',')[0]}).\n"
+            f"# The plan `simcompute budget` chose for '{self.spec.name}': {o['model']} "
+            f"({o['params'] / 1e9:.3g}B params) on {o['tokens'] / 1e9:.4g}B tokens, "
+            f"predicted loss {o['loss']:.4f} ({self.law.source.split(',')[0]}).\n"
         )
         path.write_text(head + yaml.safe_dump(self.scenario(), sort_keys=False))
+        serving = self.serving_scenario()
+        if serving is not None:
+            note = (
+                f"# One of the plan's {o['serve_replicas']:,} serving replicas at its share of the mean load "
+                f"(objective: {self.spec.inference.tpot * 1000:g} ms per output token).\n"
+            )
+            path.with_name(f"{path.stem}-serving.yaml").write_text(
+                note + yaml.safe_dump(serving, sort_keys=False)
+            )
         return path
 
     def plot(self, path: str | Path) -> Path:

@@ -139,3 +139,14 @@ def test_one_given_cluster_trains_and_serves():
         "fabric": "ib-ndr-400",
         "gpu_hour_usd": price,
     }
+
+
+def test_serving_scenario_meets_the_objective_at_the_median(tmp_path):
+    """One replica at its share of the mean load, simulated by the engine (every request, its
+    prefill and decode iterations): the median time per output token is the objective's."""
+    spec = _spec(inference={"tokens_per_day": "20B", "days": 365, "tpot": "50ms"})
+    plan = sc.plan_budget(spec)
+    plan.write_scenario(tmp_path / "plan.yaml")
+    row = sc.run(tmp_path / "plan-serving.yaml").summary.iloc[0]
+    assert row["requests_completed"] == row["requests"] > 1000
+    assert row["tpot_p50_s"] == pytest.approx(0.05, rel=0.15)

@@ -131,7 +131,7 @@ def _cmd_budget(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from simcompute.budget import plan_budget
-    from simcompute.report.answer import duration, energy, mass, sig, usd
+    from simcompute.report.answer import duration, energy, mass, sig, usd, water
     from simcompute.report.tables import make_console
 
     plan = plan_budget(args.spec)
@@ -164,13 +164,24 @@ def _cmd_budget(args: argparse.Namespace) -> int:
             highlight=False,
         )
     table = Table(title="the plan against the Chinchilla plan (serving left out of the choice)")
-    for label in ("plan", "model", "params", "tokens", "loss", "train", "serve", "total", "energy", "CO2"):
-        table.add_column(label, justify="left" if label in ("plan", "model") else "right", no_wrap=True)
-    for name, r in (("budget optimum", o), ("Chinchilla", c)):
+    for label in (
+        "plan",
+        "params",
+        "tokens",
+        "loss",
+        "train",
+        "serve",
+        "total",
+        "energy",
+        "CO2",
+        "water",
+    ):
+        table.add_column(label, justify="left" if label == "plan" else "right", no_wrap=True)
+    for name, r in (("optimum", o), ("Chinchilla", c)):
         table.add_row(
-            name, r["model"], sig(r["params"] / 1e9) + "B", sig(r["tokens"] / 1e9) + "B", f"{r['loss']:.4f}",
+            name, sig(r["params"] / 1e9) + "B", sig(r["tokens"] / 1e9) + "B", f"{r['loss']:.4f}",
             usd(r["train_cost_usd"]), usd(r["serve_cost_usd"]), usd(r["total_cost_usd"]),
-            energy(r["total_energy_mwh"] * 1000.0), mass(r["total_co2_t"] * 1000.0),
+            energy(r["total_energy_mwh"] * 1000.0), mass(r["total_co2_t"] * 1000.0), water(r["total_water_l"]),
         )  # fmt: skip
     console.print(table)
     front = Table(title="frontier: cheapest plan in total per target loss (Chinchilla: cheapest to train)")

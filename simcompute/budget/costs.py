@@ -84,7 +84,6 @@ class TrainingRate:
     """The expected training run of one model on one cluster, per token trained."""
 
     gpu: str
-    node: str
     gpus: int
     layout: str
     mfu: float
@@ -99,7 +98,6 @@ class ServingRate:
     """The cheapest way to serve one model on one GPU type, per query."""
 
     gpu: str
-    node: str
     tp: int
     batch: int
     tpot_s: float
@@ -225,7 +223,7 @@ def _training_rate(spec: BudgetSpec, model: ModelSpec, gpu: str, gpus: int) -> T
     totals = pricing.totals(float(run.gpu_hours[0]), float(run.it_energy_kwh[0]))
     achievable = job.achievable
     return TrainingRate(
-        gpu=gpu, node=cluster.node.id, gpus=gpus, layout=job.layout.describe(), mfu=achievable.mfu,
+        gpu=gpu, gpus=gpus, layout=job.layout.describe(), mfu=achievable.mfu,
         wall_s_per_token=float(run.wall_time_s[0]) / tokens,
         per_token={k: v / tokens for k, v in totals.items()}, shape=shape, pricing=pricing,
     )  # fmt: skip
@@ -277,7 +275,7 @@ def _serving_rate(spec: BudgetSpec, model: ModelSpec, gpu: str) -> ServingRate |
         per_query = pricing.totals(gpu_hours, it_kwh)
         if best is None or per_query["cost_usd"] < best.per_query["cost_usd"]:
             tpot = step_s + batch * prefill_s / demand.output_tokens
-            best = ServingRate(gpu, node.id, tp, batch, tpot, qps, per_query)
+            best = ServingRate(gpu, tp, batch, tpot, qps, per_query)
     return best
 
 

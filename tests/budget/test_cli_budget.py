@@ -68,7 +68,7 @@ def test_bad_spec_is_one_line_naming_file_and_field(tmp_path, capsys, edit, fiel
     assert len(err.splitlines()) == 1, err
     assert err.startswith("simcompute: error: ")
     assert field in err
-    assert str(path) in err
+    assert path.name in err  # the file (its folder may be cut to keep the line short)
 
 
 def test_missing_file(capsys):

@@ -18,3 +18,4 @@ _.nvmlDeviceGetEnforcedPowerLimit, _.nvmlDeviceGetClockInfo, _.mw
 _.nvmlSystemGetDriverVersion, _.nvmlSystemGetCudaDriverVersion
 _.foo
 _.caption  # rich.table.Table.caption (report/tables.py): read by rich when it prints
+_.cost_usd, _.energy_mwh, _.co2_t  # simcompute.budget.spec.Limits: read by getattr (budget/plan.py)

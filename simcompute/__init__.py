@@ -28,6 +28,7 @@ _PUBLIC = {
     "load_scenario": "simcompute.config",
     "load_catalog": "simcompute.catalog",
     "monte_carlo": "simcompute.uncertainty",
+    "plan_budget": "simcompute.budget",
     "run": "simcompute.api",
 }
 
@@ -43,12 +44,14 @@ __all__ = [
     "load_scenario",
     "load_sweep",
     "monte_carlo",
+    "plan_budget",
     "run",
     "run_sweep",
 ]
 
 if TYPE_CHECKING:
     from simcompute.api import run
+    from simcompute.budget import plan_budget
     from simcompute.catalog import load_catalog
     from simcompute.config import Scenario, load_scenario
     from simcompute.errors import ConfigError, SimcomputeError

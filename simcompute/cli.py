@@ -129,6 +129,91 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_budget(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rich.table import Table
+
+    from simcompute.budget import plan_budget
+    from simcompute.report.answer import duration, energy, mass, sig, usd, water
+    from simcompute.report.tables import make_console
+
+    plan = plan_budget(args.spec)
+    out = Path(args.out or f"runs/budget-{plan.spec.name}")
+    out.mkdir(parents=True, exist_ok=True)
+    plan.candidates.to_csv(out / "candidates.csv", index=False)
+    plan.frontier.to_csv(out / "frontier.csv", index=False)
+    scenario = plan.write_scenario(out / "plan-scenario.yaml")
+    figure = plan.plot(out / "frontier.png")
+    o, c = plan.optimum, plan.chinchilla
+    p10, p50, p90 = plan.interval["cost_usd"]
+    console = make_console()
+    console.print(
+        f"{plan.spec.name}: train {o['model']} ({sig(o['params'] / 1e9)}B params) on {sig(o['tokens'] / 1e9)}B tokens "
+        f"({sig(o['tokens_per_param'])} per param) with {o['train_gpus']:,} x {o['train_gpu']}, "
+        f"predicted loss {o['loss']:.4f} ({plan.law.source.split(',')[0]}); the {o['binding']} limit binds\n"
+        f"  training {duration(o['train_wall_days'] * 86400.0)}, {sig(o['train_gpu_hours'])} GPU-h, "
+        f"{energy(o['train_energy_mwh'] * 1000.0)}, {mass(o['train_co2_t'] * 1000.0)} CO2, {usd(o['train_cost_usd'])} "
+        f"(P10-P90 {usd(p10)}-{usd(p90)}, P50 {usd(p50)}); layout {o['layout']}, MFU {o['mfu']:.1%}",
+        markup=False,
+        highlight=False,
+    )
+    if o["serve_gpu"] is not None:
+        console.print(
+            f"  serving {o['serve_replicas']:,} x {o['serve_gpu']} replicas at mean load (TP {o['serve_tp']}, batch "
+            f"{o['serve_batch']}, {o['serve_tpot_s'] * 1000:.0f} ms per output token): {sig(o['serve_gpu_hours'])} GPU-h, "
+            f"{energy(o['serve_energy_mwh'] * 1000.0)}, {mass(o['serve_co2_t'] * 1000.0)} CO2, {usd(o['serve_cost_usd'])}; "
+            f"total {usd(o['total_cost_usd'])}, {energy(o['total_energy_mwh'] * 1000.0)}",
+            markup=False,
+            highlight=False,
+        )
+    table = Table(title="the plan against the Chinchilla plan (serving left out of the choice)")
+    for label in (
+        "plan",
+        "params",
+        "tokens",
+        "loss",
+        "train",
+        "serve",
+        "total",
+        "energy",
+        "CO2",
+        "water",
+    ):
+        table.add_column(label, justify="left" if label == "plan" else "right", no_wrap=True)
+    for name, r in (("optimum", o), ("Chinchilla", c)):
+        table.add_row(
+            name, sig(r["params"] / 1e9) + "B", sig(r["tokens"] / 1e9) + "B", f"{r['loss']:.4f}",
+            usd(r["train_cost_usd"]), usd(r["serve_cost_usd"]), usd(r["total_cost_usd"]),
+            energy(r["total_energy_mwh"] * 1000.0), mass(r["total_co2_t"] * 1000.0), water(r["total_water_l"]),
+        )  # fmt: skip
+    console.print(table)
+    front = Table(title="frontier: cheapest plan in total per target loss (Chinchilla: cheapest to train)")
+    for label in (
+        "loss",
+        "model",
+        "tokens",
+        "total",
+        "energy",
+        "CO2",
+        "Chinchilla model",
+        "Chinchilla total",
+    ):
+        front.add_column(label, justify="left" if "model" in label else "right", no_wrap=True)
+    for _, r in plan.frontier.head(args.top).iterrows():
+        front.add_row(
+            f"{r['loss']:.4f}", r["aware_model"], sig(r["aware_tokens"] / 1e9) + "B", usd(r["aware_total_cost_usd"]),
+            energy(r["aware_total_energy_mwh"] * 1000.0), mass(r["aware_total_co2_t"] * 1000.0),
+            r["chinchilla_model"], usd(r["chinchilla_total_cost_usd"]),
+        )  # fmt: skip
+    console.print(front)
+    serving = ", " + scenario.stem + "-serving.yaml" if o["serve_gpu"] is not None else ""
+    console.print(
+        f"wrote {out}/candidates.csv, frontier.csv, {scenario.name}{serving}, {figure.name}", markup=False
+    )
+    return 0
+
+
 VALIDATE_METRICS = {"gpu_hours": "GPU-h", "tokens_per_s_per_gpu": "tok/s/GPU", "mfu": "MFU",
                     "tflops_per_gpu": "TFLOP/s/GPU", "hw_tflops_per_gpu": "HW TFLOP/s/GPU",
                     "node_power_kw": "node kW"}  # fmt: skip
@@ -580,6 +665,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=5, help="how many layouts to show (default 5)")
     p.add_argument("--calibration", help="calibration profile YAML (overrides the scenario's)")
     p.set_defaults(func=_cmd_plan)
+
+    p = sub.add_parser(
+        "budget", help="from a budget to a plan: model size, tokens, GPUs, training + serving cost"
+    )
+    p.add_argument("spec", help="budget spec YAML file (e.g. budgets/example.yaml)")
+    p.add_argument("--out", help="output folder (default: runs/budget-<name>/)")
+    p.add_argument("--top", type=int, default=8, help="frontier rows to print")
+    p.set_defaults(func=_cmd_budget)
 
     p = sub.add_parser(
         "validate", help="compare the model with published training runs and serving measurements"

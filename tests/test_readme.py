@@ -45,7 +45,7 @@ COMMANDS = readme_commands()
 def workdir(tmp_path_factory):
     """A folder that looks like the repository root: its inputs linked, outputs written here."""
     root = tmp_path_factory.mktemp("readme")
-    for name in ("scenarios", "sweeps", "calibration"):
+    for name in ("scenarios", "sweeps", "calibration", "budgets"):
         (root / name).symlink_to(ROOT / name)
     return root
 

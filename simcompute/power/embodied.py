@@ -11,7 +11,7 @@ from importlib import resources
 
 import yaml
 
-from simcompute.catalog.loader import is_sourced
+from simcompute.catalog.loader import SAFE_LOADER, is_sourced
 
 HOURS_PER_YEAR = 8760.0
 
@@ -41,7 +41,7 @@ class Embodied:
 def load_embodied_table() -> dict:
     """The bundled table: {'lifetime_years', 'accelerators': {id: kg}, 'nodes': {id: kg}}."""
     text = resources.files("simcompute.catalog.data").joinpath("embodied.yaml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text)["embodied"]
+    raw = yaml.load(text, Loader=SAFE_LOADER)["embodied"]
 
     def value(node: dict, where: str) -> float:
         if not is_sourced(node):

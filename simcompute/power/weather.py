@@ -16,6 +16,7 @@ from importlib import resources
 import numpy as np
 import yaml
 
+from simcompute.catalog.loader import SAFE_LOADER
 from simcompute.errors import ConfigError
 from simcompute.power.profiles import HourlyProfile, read_profile
 from simcompute.units import SECONDS_PER_HOUR
@@ -39,7 +40,7 @@ class Climate:
 def load_climates() -> dict[str, Climate]:
     """The bundled climate table, by region id."""
     text = resources.files("simcompute.catalog.data").joinpath("climate.yaml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text)["climate"]
+    raw = yaml.load(text, Loader=SAFE_LOADER)["climate"]
     out = {}
     for region, entry in raw.items():
         if len(entry["monthly_mean_c"]) != 12:

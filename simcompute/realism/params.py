@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from simcompute.catalog.loader import SAFE_LOADER
+
 DATA = "simcompute.realism.data"
 
 
@@ -69,7 +71,7 @@ class Operations:
 
 
 def _read(name: str) -> dict[str, Any]:
-    return yaml.safe_load(resources.files(DATA).joinpath(name).read_text(encoding="utf-8"))
+    return yaml.load(resources.files(DATA).joinpath(name).read_text(encoding="utf-8"), Loader=SAFE_LOADER)
 
 
 def _lognormal(entry: dict[str, Any]) -> LogNormal:

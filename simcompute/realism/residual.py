@@ -17,6 +17,7 @@ from importlib import resources
 import numpy as np
 import yaml
 
+from simcompute.catalog.loader import SAFE_LOADER
 from simcompute.realism.params import DATA
 
 Z90 = 1.2815515655446004  # standard normal P90
@@ -46,4 +47,4 @@ def widen(samples: np.ndarray, sd_log: float, seed: int) -> np.ndarray:
 def load_residuals() -> dict[str, float]:
     """{metric kind: residual sd_log} estimated from all validation cases of that kind."""
     text = resources.files(DATA).joinpath("residuals.yaml").read_text(encoding="utf-8")
-    return {k: float(v["sd_log"]) for k, v in yaml.safe_load(text)["residuals"].items()}
+    return {k: float(v["sd_log"]) for k, v in yaml.load(text, Loader=SAFE_LOADER)["residuals"].items()}

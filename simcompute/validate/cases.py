@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from simcompute.catalog import ModelSpec
+from simcompute.catalog.loader import SAFE_LOADER
 from simcompute.perf.training import ATTENTION_KINDS
 
 METRICS = ("gpu_hours", "tokens_per_s_per_gpu", "mfu", "tflops_per_gpu", "hw_tflops_per_gpu", "node_power_kw")
@@ -56,7 +57,7 @@ class Case:
 
 def _load_raw() -> dict[str, Any]:
     text = resources.files("simcompute.validate").joinpath("data/cases.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=SAFE_LOADER)
 
 
 def case_from_dict(c: dict[str, Any], models: dict[str, ModelSpec], where: str) -> Case:

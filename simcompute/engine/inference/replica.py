@@ -17,6 +17,7 @@ above idle of every iteration is shared by the tokens each request processes in 
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from array import array
 from collections import deque
 from heapq import heappop, heappush
@@ -53,7 +54,7 @@ class Segments:
         return triples[:, 0], triples[:, 1], triples[:, 2].astype(np.int64)
 
 
-class Replica:
+class Replica(ABC):
     """State of one replica and the event loop that carries out its plans.
 
     Subclasses (the batching policies) choose the next operation (`_schedule`) and carry out
@@ -111,13 +112,13 @@ class Replica:
         self.step_tokens = 0  # STEP: all tokens in it (decodes + prompt chunks)
 
     # ---- the policy's part ------------------------------------------------------------------
+    @abstractmethod
     def _schedule(self) -> None:
         """Choose the next operation at time `self.t`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _commit_step(self, t_end: float) -> None:
         """The planned prefill iteration ended at `t_end`."""
-        raise NotImplementedError
 
     def _held(self) -> list[int]:
         """Requests the replica holds now (waiting, prefilling, running)."""

@@ -324,7 +324,7 @@ class InferenceService:
             try:
                 yield self.ended
                 return
-            except simpy.Interrupt:  # its node failed; `replica_failed` took it down
+            except simpy.Interrupt:  # its node failed (`replica_failed` took it down): claim new GPUs
                 pass
             while True:
                 granted = env.event()

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from simcompute.catalog import Catalog
 from simcompute.config import Scenario, load_scenario
 from simcompute.engine import simulate
 from simcompute.errors import ConfigError
@@ -14,15 +15,21 @@ from simcompute.resolve import resolve
 from simcompute.results import Result, build_result
 
 
-def run(scenario: str | Path | Mapping[str, Any] | Scenario, *, calibration: str | None = None) -> Result:
+def run(
+    scenario: str | Path | Mapping[str, Any] | Scenario,
+    *,
+    calibration: str | None = None,
+    catalog: Catalog | None = None,
+) -> Result:
     """Simulate a scenario (a YAML path, a mapping, or a `Scenario`) and return its `Result`.
 
-    `calibration` is a profile path that overrides the scenario's `calibration:` field.
+    `calibration` is a profile path that overrides the scenario's `calibration:` field;
+    `catalog` replaces the bundled catalog (e.g. one engine's values changed).
     """
     from simcompute import __version__
 
     loaded = load_scenario(scenario)
-    resolved = resolve(loaded, calibration=calibration)
+    resolved = resolve(loaded, catalog=catalog, calibration=calibration)
     try:
         records = simulate(resolved)
     except ConfigError as exc:  # a trace read while simulating: name the scenario too

@@ -10,8 +10,12 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simcompute.errors import SimcomputeError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXIT_USER_ERROR = 2
 
@@ -276,7 +280,48 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     console.print(
         f"written to {path} (every column, full precision; P10-P90 widths use the residual of the other cases)"
     )
+    _print_serving_validation(args.serving_out, console)
     return 0
+
+
+SERVING_METRICS = {"output_tokens_per_s_per_gpu": "out tok/s/GPU", "ttft_s": "TTFT s",
+                   "gpu_energy_per_request_j": "GPU J/request", "e2e_mean_s": "latency s"}  # fmt: skip
+
+
+def _print_serving_validation(out: str, console: Console) -> None:
+    """The serving part of `simcompute validate`: each published serving measurement, its
+    prediction and error, and the median |error| of each metric."""
+    from rich import box
+    from rich.table import Table
+
+    from simcompute.report.answer import sig
+    from simcompute.validate import median_abs_error_by_metric, run_serving_validation
+
+    report = run_serving_validation()
+    path = report.write_csv(out)
+    medians = ", ".join(
+        f"{SERVING_METRICS[m]} {v:.1f}%" for m, v in median_abs_error_by_metric(report).items()
+    )
+    console.print(
+        f"{len(report.predicted)} published serving measurements predicted: median |error| {medians}",
+        markup=False,
+    )
+    shown = Table(
+        title="published serving measurements vs prediction", box=box.SIMPLE_HEAD, collapse_padding=True
+    )
+    for label in ("case", "metric", "engine", "published", "predicted", "error"):
+        shown.add_column(
+            label, justify="left" if label in ("case", "metric", "engine") else "right", no_wrap=True
+        )
+    for _, row in report.predicted.iterrows():
+        shown.add_row(
+            str(row["case"]), SERVING_METRICS[row["metric"]], str(row["engine"]), sig(row["published"]),
+            sig(row["predicted"]), f"{row['error_pct']:+.1f}%",
+        )  # fmt: skip
+    console.print(shown)
+    for _, row in report.table[report.table["skipped"].fillna("") != ""].iterrows():
+        console.print(f"skipped {row['case']}: {row['skipped']}", markup=False, highlight=False)
+    console.print(f"written to {path} (every column, full precision)")
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
@@ -407,6 +452,8 @@ CATALOG_COLUMNS = {  # the columns shown in the terminal (at most 120 wide); --c
     "fabrics": ["id", "bandwidth_gbps", "latency_us", "switch_power_w_per_node"],
     "models": ["id", "layers", "hidden", "heads", "kv_heads", "vocab", "ffn_hidden", "max_seq_len", "params"],
     "regions": ["id", "carbon_intensity_g_per_kwh", "electricity_usd_per_kwh", "water_intensity_l_per_kwh", "year"],
+    "engines": ["id", "step_overhead_s", "seq_overhead_s", "tp_step_overhead_s", "max_batch_size",
+                "max_batch_tokens", "kv_block_tokens", "chunked_prefill", "kv_cache_dtype_quantized"],
 }  # fmt: skip
 
 
@@ -561,7 +608,7 @@ def _cmd_plan_serving(args: argparse.Namespace) -> int:
     return 0
 
 
-CATALOG_KINDS = ("accelerators", "generations", "nodes", "fabrics", "models", "regions")
+CATALOG_KINDS = ("accelerators", "generations", "nodes", "fabrics", "models", "regions", "engines")
 """The catalog's tables (`simcompute.catalog.KINDS`; a test keeps the two equal). Spelled out
 here so that building the parser imports nothing heavy."""
 
@@ -627,8 +674,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=8, help="frontier rows to print")
     p.set_defaults(func=_cmd_budget)
 
-    p = sub.add_parser("validate", help="compare the training model with published training runs")
+    p = sub.add_parser(
+        "validate", help="compare the model with published training runs and serving measurements"
+    )
     p.add_argument("--out", default="runs/validation.csv", help="CSV to write (default runs/validation.csv)")
+    p.add_argument(
+        "--serving-out",
+        default="runs/validation-serving.csv",
+        help="CSV of the serving cases (default runs/validation-serving.csv)",
+    )
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("calibrate", help="measure this machine with a real PyTorch trainer; write a profile")

@@ -58,9 +58,12 @@ def _refuse(path: str, what: str, amount: float, per_s: float, limit: float, hin
 
 
 def mean_rate_per_s(arrivals) -> float:
-    """Mean arrival rate of a generated arrival process (0 for a trace)."""
+    """Mean arrival rate of a generated arrival process (0 for a trace, infinite when every
+    request arrives at once)."""
     if arrivals.kind == "trace":
         return 0.0
+    if arrivals.kind == "max_throughput":
+        return float("inf")
     if arrivals.kind == "diurnal":
         table = arrivals.hourly_rate_per_s
         return sum(table) / len(table) if table is not None else arrivals.mean_rate_per_s

@@ -32,7 +32,8 @@ INTERVAL_SUMMARY_COLUMNS = [f"{c}_p{q}" for c in INTERVAL_COLUMNS for q in (10, 
 INFERENCE_COLUMNS = [
     "requests", "requests_completed", "ttft_p50_s", "ttft_p90_s", "ttft_p99_s", "tpot_p50_s",
     "tpot_p90_s", "tpot_p99_s", "e2e_p50_s", "e2e_p90_s", "e2e_p99_s", "requests_per_s",
-    "tokens_per_s", "gpu_utilization", "energy_per_request_j", "energy_per_1k_output_tokens_j",
+    "tokens_per_s", "output_tokens_per_s_per_gpu", "gpu_utilization", "energy_per_request_j",
+    "energy_per_1k_output_tokens_j",
     "wh_per_query", "co2_g_per_1k_queries", "water_l_per_1k_queries", "cost_usd_per_1k_queries",
 ]  # fmt: skip
 
@@ -250,6 +251,7 @@ def _add_inference_columns(frame: pd.DataFrame, records: Records, jobs: dict[str
             if row["wall_time_s"] > 0
             else np.nan
         )
+        stats["output_tokens_per_s_per_gpu"] = stats["tokens_per_s"] / row["gpus"]
         it_j = row["it_energy_kwh"] * J_PER_KWH
         stats["energy_per_request_j"] = it_j * per_query
         tokens = stats.pop("output_tokens")

@@ -29,6 +29,7 @@ from typing import Any
 
 from simcompute.budget.spec import BudgetSpec, Demand
 from simcompute.catalog import Catalog, ModelSpec, load_catalog
+from simcompute.catalog.precision import compute_precision, kv_cache_dtype
 from simcompute.config import Scenario, TrainingWorkload
 from simcompute.errors import ConfigError
 from simcompute.perf.inference import estimate_replica, prefill_context
@@ -284,20 +285,24 @@ def _replica(
 ) -> tuple[int, float, float, float] | None:
     """(decode batch, decode step s, prefill s, mean busy activity) of the largest batch that
     meets the objective, or None."""
-    try:
+    engine = load_catalog().engine("generic")
+    try:  # a format the GPU lacks (CatalogError) or a model that does not fit: not a candidate
         perf = estimate_replica(
-            model, cluster.gpu, node, tp=tp, precision=demand.precision, max_batch_size=MAX_BATCH_SIZE,
-            max_batch_tokens=MAX_BATCH_TOKENS, memory_utilization=MEMORY_UTILIZATION,
+            model, cluster.gpu, node, engine, tp=tp, precision=demand.precision,
+            compute_precision=compute_precision(demand.precision, "auto", cluster.accelerator),
+            kv_cache_dtype=kv_cache_dtype("auto", demand.precision, engine.kv_cache_dtype_quantized),
+            max_batch_size=MAX_BATCH_SIZE, max_batch_tokens=MAX_BATCH_TOKENS,
+            memory_utilization=MEMORY_UTILIZATION,
         )  # fmt: skip
     except ValueError:
         return None
     step = perf.step
     prompt, output = demand.prompt_tokens, demand.output_tokens
     ctx = prompt + output / 2.0  # mean context a decoding sequence attends to
-    prefill_s = step.step_time_s(prompt, prefill_context(prompt, 0), 0.0)
+    prefill_s = step.step_time_s(prompt, prefill_context(prompt, 0), 0.0, 1)
 
     def tpot(b: int) -> float:
-        return step.step_time_s(b, b * ctx, b * ctx) + b * prefill_s / output
+        return step.step_time_s(b, b * ctx, b * ctx, b) + b * prefill_s / output
 
     top = min(MAX_BATCH_SIZE, perf.kv_capacity_tokens // (prompt + output))
     if top < 1 or tpot(1) > demand.tpot:
@@ -306,7 +311,7 @@ def _replica(
     while lo < hi:
         mid = (lo + hi + 1) // 2
         lo, hi = (mid, hi) if tpot(mid) <= demand.tpot else (lo, mid - 1)
-    step_s = step.step_time_s(lo, lo * ctx, lo * ctx)
+    step_s = step.step_time_s(lo, lo * ctx, lo * ctx, lo)
     decode_share = output * step_s / (output * step_s + lo * prefill_s)
     activity = decode_share * step.activity(lo) + (1.0 - decode_share) * step.activity(prompt)
     return lo, step_s, prefill_s, activity

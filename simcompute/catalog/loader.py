@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Union
 import yaml
 from pydantic import ValidationError
 
+from .engines import Engine
 from .errors import CatalogError, unknown_id_error
 from .hardware import Accelerator, Fabric, Generation, Node
 from .models import ModelSpec
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader where PyYAML was built with it (~10x faster on the catalog), else PyYAML's."""
 
-KINDS: tuple[str, ...] = ("accelerators", "generations", "nodes", "fabrics", "models", "regions")
+KINDS: tuple[str, ...] = ("accelerators", "generations", "nodes", "fabrics", "models", "regions", "engines")
 
 _RECORD_TYPES: dict[str, type] = {
     "accelerators": Accelerator,
@@ -38,6 +39,7 @@ _RECORD_TYPES: dict[str, type] = {
     "fabrics": Fabric,
     "models": ModelSpec,
     "regions": Region,
+    "engines": Engine,
 }
 
 # Numbers allowed without their own {value, source} wrapper.
@@ -136,7 +138,7 @@ def _build(kind: str, raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class Catalog:
-    """Immutable view of the hardware catalog, model presets and grid regions."""
+    """Immutable view of the hardware catalog, model presets, grid regions and serving engines."""
 
     __slots__ = ("_data",)
 
@@ -190,6 +192,9 @@ class Catalog:
 
     def generation(self, key: str) -> Generation:
         return self._get("generations", key)
+
+    def engine(self, key: str) -> Engine:
+        return self._get("engines", key)
 
     def node_accelerator(self, node_id: str) -> Accelerator:
         """The accelerator a node carries."""

@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from simcompute.catalog import ModelSpec
+from simcompute.catalog import Engine, ModelSpec
+from simcompute.catalog.precision import ActivationPrecision, KvCacheDtype, WeightPrecision
 from simcompute.config.base import (
     MAX_DURATION_S,
     MAX_GPUS,
@@ -26,7 +27,9 @@ from simcompute.config.base import (
 MAX_REQUESTS = 1e12
 """Requests of one service (the work limit refuses far fewer; see `config.limits`)."""
 
-InferencePrecision = Literal["bf16", "fp16", "fp8", "int8"]
+EngineName = Literal["generic", "vllm", "vllm-v1", "sglang", "trt-llm", "tgi"]
+ENGINE_DEFAULTS = ("max_batch_size", "max_batch_tokens", "chunked_prefill", "memory_utilization")
+"""Workload fields whose default is the engine's (catalog engines.yaml) unless set."""
 
 
 # ---- arrivals -----------------------------------------------------------------------------
@@ -83,10 +86,18 @@ class TraceArrivals(Strict):
     path: str = Field(min_length=1, max_length=4096)
 
 
+class MaxThroughputArrivals(Strict):
+    """Every request arrives at t = 0, as offline max-throughput benchmarks send them
+    (trtllm-bench throughput, vLLM benchmark_throughput); needs `requests`."""
+
+    kind: Literal["max_throughput"]
+
+
 Arrivals = Annotated[
-    Union[PoissonArrivals, BurstyArrivals, DiurnalArrivals, TraceArrivals], Field(discriminator="kind")
+    Union[PoissonArrivals, BurstyArrivals, DiurnalArrivals, TraceArrivals, MaxThroughputArrivals],
+    Field(discriminator="kind"),
 ]
-ARRIVAL_KINDS = ("poisson", "bursty", "diurnal", "trace")
+ARRIVAL_KINDS = ("poisson", "bursty", "diurnal", "trace", "max_throughput")
 
 
 # ---- token lengths ------------------------------------------------------------------------
@@ -158,7 +169,14 @@ class InferenceWorkload(Strict):
     gpus_per_replica: int = Field(
         default=1, gt=0, le=1024, description="tensor-parallel degree inside a replica"
     )
-    precision: InferencePrecision = Field(default="bf16", description="weight precision")
+    precision: WeightPrecision = Field(default="bf16", description="weight precision")
+    activation_precision: ActivationPrecision = Field(
+        default="auto", description="format the GEMMs compute in; auto: follows the weights (int4: 16-bit)"
+    )
+    kv_cache_dtype: KvCacheDtype = Field(
+        default="auto", description="KV-cache format; auto: the engine's default for these weights"
+    )
+    engine: EngineName = Field(default="generic", description="serving engine (catalog engines.yaml)")
     submit_at: Duration = Field(default=0.0, ge=0, description="when the service asks for its GPUs")
     arrivals: Arrivals
     prompt_tokens: Length | None = Field(default=None, description="default: fixed 512 (not with traces)")
@@ -173,14 +191,22 @@ class InferenceWorkload(Strict):
         default=None, ge=1, le=MAX_REQUESTS, description="arrivals stop after this many"
     )
     scheduler: Literal["continuous", "static"] = "continuous"
-    chunked_prefill: bool = False
-    max_batch_size: int = Field(default=256, gt=0, le=1_000_000, description="vLLM max_num_seqs default 256")
+    chunked_prefill: bool = Field(default=False, description="unset: the engine's default")
+    max_batch_size: int = Field(
+        default=256, gt=0, le=1_000_000, description="running requests; unset: the engine's default"
+    )
     max_batch_tokens: int = Field(
-        default=8192, gt=0, le=1_000_000_000, description="token budget of one iteration"
+        default=8192,
+        gt=0,
+        le=1_000_000_000,
+        description="token budget of one iteration; unset: the engine's default",
     )
     router: Literal["round_robin", "least_outstanding"] = "round_robin"
     memory_utilization: float = Field(
-        default=0.9, gt=0, le=1, description="share of GPU memory the server uses (vLLM default 0.9)"
+        default=0.9,
+        gt=0,
+        le=1,
+        description="share of GPU memory the server uses; unset: the engine's default",
     )
     kv_cache_tokens: int | None = Field(
         default=None, gt=0, le=1e12, description="override of the KV-cache capacity per replica, tokens"
@@ -196,8 +222,19 @@ class InferenceWorkload(Strict):
             for key in ("prompt_tokens", "output_tokens"):
                 if getattr(self, key) is not None:
                     raise field_error(key, "a trace carries its own token counts; remove this field")
+        elif self.arrivals.kind == "max_throughput":
+            if self.requests is None:
+                raise field_error(
+                    "requests", "max_throughput arrivals send `requests` requests at t = 0; give it"
+                )
+            if self.duration is not None:
+                raise field_error("duration", "max_throughput arrivals all come at t = 0; remove duration")
         elif self.duration is None and self.requests is None:
             raise field_error("duration", "give duration or requests (when arrivals stop)")
+        if self.activation_precision == "fp4" and self.precision != "fp4":
+            raise field_error(
+                "activation_precision", f"fp4 activations need fp4 weights (precision: {self.precision})"
+            )
         if self.chunked_prefill and self.scheduler == "static":
             raise field_error("chunked_prefill", "chunked prefill needs scheduler: continuous")
         return self
@@ -205,3 +242,11 @@ class InferenceWorkload(Strict):
     @property
     def gpus(self) -> int:
         return self.replicas * self.gpus_per_replica
+
+    def with_engine_defaults(self, engine: Engine) -> InferenceWorkload:
+        """This workload with `engine`'s defaults for the `ENGINE_DEFAULTS` fields the scenario
+        does not set (static batching keeps chunked prefill off)."""
+        unset = [k for k in ENGINE_DEFAULTS if k not in self.model_fields_set]
+        if self.scheduler == "static" and "chunked_prefill" in unset:
+            unset.remove("chunked_prefill")
+        return self.model_copy(update={k: getattr(engine, k) for k in unset})

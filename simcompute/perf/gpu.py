@@ -23,8 +23,7 @@ class SimulatedGpu:
     `memory_efficiency`: achievable fraction of HBM bandwidth; `dp_overlap_fraction`: share of
     data-parallel gradient traffic hidden behind the backward pass; `typical_mfu`: end-to-end
     MFU for jobs given only as FLOPs; `measured_mfu`: a profile's measured end-to-end MFU (it
-    rescales layout estimates), else None; `measured_gemm_half_size_flops`: a profile's measured
-    per-GEMM fixed cost, the only one inference steps use (None: none).
+    rescales layout estimates), else None.
     """
 
     accelerator: Accelerator
@@ -36,7 +35,6 @@ class SimulatedGpu:
     dp_overlap_fraction: float
     typical_mfu: float
     measured_mfu: float | None = None
-    measured_gemm_half_size_flops: float | None = None
 
     @property
     def cap_w(self) -> float | None:

@@ -90,7 +90,6 @@ def simulated_gpu(
         dp_overlap_fraction=gen.dp_overlap_fraction,
         typical_mfu=pick("training_efficiency", gen.typical_mfu),
         measured_mfu=fitted.training_efficiency if fitted else None,
-        measured_gemm_half_size_flops=fitted.gemm_half_size_flops if fitted else None,
     )
 
 

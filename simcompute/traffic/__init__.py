@@ -28,7 +28,10 @@ def generate_requests(cfg: InferenceWorkload, rng: np.random.Generator, path: st
         if count is not None:
             keep &= np.arange(len(reqs)) < count
         return Requests(reqs.arrival_s[keep], reqs.prompt_tokens[keep], reqs.output_tokens[keep])
-    times = arrival_times(cfg.arrivals, rng, cfg.duration, count)
+    if cfg.arrivals.kind == "max_throughput":  # the config requires `requests`
+        times = np.zeros(count or 0)
+    else:
+        times = arrival_times(cfg.arrivals, rng, cfg.duration, count)
     prompt = cfg.prompt_tokens or FixedLength(kind="fixed", value=DEFAULT_PROMPT_TOKENS)
     output = cfg.output_tokens or FixedLength(kind="fixed", value=DEFAULT_OUTPUT_TOKENS)
     n = len(times)

@@ -8,6 +8,7 @@ from simcompute.catalog import (
     Accelerator,
     Catalog,
     CatalogError,
+    Engine,
     Fabric,
     Generation,
     ModelSpec,
@@ -52,6 +53,7 @@ REQUIRED = {
         "mi300x",
         "l4",
         "t4",
+        "gb200",
     },
     "generations": {"volta", "turing", "ampere", "ada", "hopper", "blackwell", "cdna3"},
     "nodes": {
@@ -64,6 +66,7 @@ REQUIRED = {
         "mi300x-8",
         "l4-server",
         "t4-server",
+        "gb200-nvl72",
     },
     "fabrics": {"ib-edr-100", "ib-hdr-200", "ib-ndr-400", "roce-400g", "ethernet-100g", "aws-efa-400"},
     "models": {
@@ -111,6 +114,7 @@ REQUIRED = {
         "australia",
         "world",
     },
+    "engines": {"generic", "vllm", "vllm-v1", "sglang", "trt-llm", "tgi"},
 }
 
 
@@ -203,6 +207,7 @@ def test_record_types(cat):
     assert isinstance(cat.model("llama-7b"), ModelSpec)
     assert isinstance(cat.region("france"), Region)
     assert isinstance(cat.generation("hopper"), Generation)
+    assert isinstance(cat.engine("vllm"), Engine)
 
 
 @pytest.mark.parametrize(

@@ -1,59 +1,141 @@
-"""The replica step model: decode memory-bound, prefill compute-bound, TP all-reduce, KV capacity."""
+"""The replica step model: GEMM curve, imperfect overlap, attention kernels, element-wise and CPU
+time, tensor parallelism, precision per part, KV capacity and the power mix of an iteration."""
 
 import pytest
 
 from simcompute.catalog import load_catalog
-from simcompute.perf.inference import KV_BYTES_PER_ELEMENT, estimate_replica, prefill_context
+from simcompute.catalog.precision import WEIGHT_BYTES, compute_precision, kv_cache_dtype
+from simcompute.perf.inference import GAP_ACTIVITY, GEMM_OVERLAP_LOSS, estimate_replica, prefill_context
 from simcompute.resolve.cluster import simulated_gpu
 
 
-def replica(tp=1, precision="bf16", gpu_node="dgx-a100-80gb"):
+def replica(
+    tp=1,
+    precision="bf16",
+    node_id="dgx-a100-80gb",
+    engine="generic",
+    kv="auto",
+    model="llama-2-7b",
+    batch=256,
+):
     cat = load_catalog()
-    node = cat.node(gpu_node)
+    node = cat.node(node_id)
     acc = cat.accelerator(node.gpu)
-    return cat, acc, estimate_replica(cat.model("llama-2-7b"), simulated_gpu(acc, cat.generation(acc.generation), None), node, tp=tp,
-                                      precision=precision, max_batch_size=256, max_batch_tokens=8192,
-                                      memory_utilization=0.9)  # fmt: skip
+    eng = cat.engine(engine)
+    return estimate_replica(
+        cat.model(model), simulated_gpu(acc, cat.generation(acc.generation), None), node, eng, tp=tp,
+        precision=precision, compute_precision=compute_precision(precision, "auto", acc),
+        kv_cache_dtype=kv_cache_dtype(kv, precision, eng.kv_cache_dtype_quantized), max_batch_size=batch,
+        max_batch_tokens=8192, memory_utilization=0.9,
+    )  # fmt: skip
 
 
-def test_batch_one_decode_reads_the_weights():
-    cat, acc, perf = replica()
-    gen = cat.generation("ampere")
-    weights = 6.74e9 * 2
-    expected = (weights + perf.kv_bytes_per_token * (1 + 100)) / (
-        acc.hbm_bandwidth_bytes_per_s * gen.memory_efficiency
-    )
-    assert perf.step.step_time_s(1, 100, 100) == pytest.approx(expected, rel=1e-12)
-    assert perf.step.phase(1, 100, 100).bound == "memory"
-
-
-def test_prefill_is_compute_bound_and_quadratic():
-    cat, _acc, perf = replica()
+def test_batch_one_decode_streams_the_weights_and_pays_the_gemm_fixed_costs():
+    cat = load_catalog()
+    perf = replica()
     st = perf.step
-    t1, t2 = (
-        st.step_time_s(2048, prefill_context(2048, 0), 0),
-        st.step_time_s(4096, prefill_context(4096, 0), 0),
+    acc, gen = cat.accelerator("a100-80gb"), cat.generation("ampere")
+    weights_s = (
+        6.74e9 * 2 / (acc.hbm_bandwidth_bytes_per_s * cat.engine("generic").weight_read_bandwidth_efficiency)
     )
-    assert st.phase(2048, prefill_context(2048, 0), 0).bound == "compute"
-    assert 2.0 < t2 / t1 < 2.3  # linear FLOPs plus a quadratic attention term
-    assert st.activity(2048) == cat.generation("ampere").training_activity
+    assert st.m0 == pytest.approx(weights_s, rel=1e-3)
+    compute = st.c0 + st.c_tok + st.c_head
+    assert st.c0 > 10 * (
+        st.c_tok + st.c_head
+    )  # a one-token GEMM is mostly fixed cost: far from its best rate
+    assert st.gemm_s(1, 1) == pytest.approx(weights_s + GEMM_OVERLAP_LOSS * compute, rel=1e-3)
+    assert st.c0 == pytest.approx(
+        gen.gemm_half_size_flops / (acc.peak_flops("bf16") * gen.gemm_efficiency_max) * 129
+    )
+    # the whole iteration adds attention and element-wise work; generic has no CPU time
+    t = st.step_time_s(1, 100, 100, 1)
+    assert t == pytest.approx(st.gemm_s(1, 1) + st.m_tok + 100 * max(st.m_ctx, st.c_ctx))
+
+
+def test_overlap_is_imperfect_near_the_ridge():
+    st = replica().step
+    ridge = next(b for b in range(1, 4096) if st.c0 + (st.c_tok + st.c_head) * b > st.weights_s(b))
+    c, m = st.c0 + (st.c_tok + st.c_head) * ridge, st.weights_s(ridge)
+    assert st.gemm_s(ridge, ridge) == pytest.approx(max(c, m) + GEMM_OVERLAP_LOSS * min(c, m))
+    assert st.gemm_s(ridge, ridge) > 1.25 * max(c, m)
+
+
+def test_prefill_computes_logits_of_the_last_token_only():
+    st = replica().step
+    one_prompt = st.step_time_s(2048, prefill_context(2048, 0), 0, 1)
+    many_prompts = st.step_time_s(2048, 16 * prefill_context(128, 0), 0, 16)
+    head = 15 * st.c_head  # 15 more sequences: 15 more logits rows
+    assert many_prompts - one_prompt < head + 1e-3  # shorter prompts, less attention
+
+
+def test_prefill_is_compute_bound_quadratic_and_draws_more_power():
+    cat = load_catalog()
+    st = replica().step
+    t1 = st.step_time_s(2048, prefill_context(2048, 0), 0, 1)
+    t2 = st.step_time_s(4096, prefill_context(4096, 0), 0, 1)
+    assert 2.0 < t2 / t1 < 2.4  # linear GEMMs plus quadratic attention
     assert st.activity(1) < st.activity(64) < st.activity(2048)
+    assert st.activity(4096) == pytest.approx(cat.generation("ampere").training_activity, abs=0.05)
 
 
-def test_tensor_parallel_adds_allreduce_and_divides_work():
-    _, _, one = replica(1)
-    _, _, two = replica(2)
-    assert two.step.k0 > 0 and one.step.k0 == 0
-    assert two.step.m0 == pytest.approx(one.step.m0 / 2)
+def test_decode_terms_match_the_step():
+    st = replica(engine="vllm").step
+    for batch, kv in ((1, 500), (37, 20_000), (256, 300_000)):
+        compute0, compute_growth, memory0, memory_growth, comm = st.decode_terms(batch)
+        closed = comm + max(compute0 + st.c_ctx * kv, memory0 + st.m_ctx * kv)
+        assert closed == pytest.approx(st.step_time_s(batch, kv, kv, batch), rel=1e-12)
+        assert (compute_growth, memory_growth) == (st.c_ctx * batch, st.m_ctx * batch)
 
 
-def test_kv_capacity_from_memory():
-    cat, _acc, perf = replica()
-    model = cat.model("llama-2-7b")
-    free = 80e9 * 0.9 - 6.74e9 * 2 - perf.activation_bytes
-    assert (
-        perf.kv_bytes_per_token == model.kv_cache_bytes_per_token(KV_BYTES_PER_ELEMENT) == 2 * 32 * 4096 * 2
+def test_engines_differ_in_cpu_time_and_launch_gaps():
+    cat = load_catalog()
+    v0, trt, generic = (replica(engine=e).step for e in ("vllm", "trt-llm", "generic"))
+    for batch in (1, 64, 256):
+        assert generic.step_time_s(batch, 0, 0, batch) < trt.step_time_s(batch, 0, 0, batch)
+        assert trt.step_time_s(batch, 0, 0, batch) < v0.step_time_s(batch, 0, 0, batch)
+    eng = cat.engine("vllm")
+    assert v0.cpu0 == eng.step_overhead_s and v0.cpu_seq == eng.seq_overhead_s
+    # a decode batch above the CUDA-graph sizes, or a prefill, pays the launch gaps
+    tgi = replica(engine="tgi").step
+    assert tgi.launch_s(32, 32) == 0.0 < tgi.launch_s(33, 33) == tgi.launch_s(512, 1)
+
+
+def test_tensor_parallel_adds_allreduces_and_engine_time_per_worker():
+    one, two, eight = (replica(tp, model="llama-2-13b", engine="vllm") for tp in (1, 2, 8))
+    eng = load_catalog().engine("vllm")
+    assert one.step.k0 == 0 < two.step.k0 < eight.step.k0
+    assert eight.step.m0 == pytest.approx(one.step.m0 / 8)
+    assert eight.step.cpu0 - one.step.cpu0 == pytest.approx(7 * eng.tp_step_overhead_s)
+
+
+def test_low_load_tp8_decode_mostly_waits_and_draws_little():
+    """An 8-way TP decode at a small batch spends most of its time in all-reduces and engine
+    CPU time, so its activity (power) is well below a busy single-GPU decode's."""
+    one = replica(1, model="llama-3-8b", engine="vllm").step
+    eight = replica(8, model="llama-2-70b", node_id="dgx-a100-40gb", engine="vllm").step
+    assert eight.activity(8) < 0.5 * one.activity(8)
+    assert eight.activity(8) > GAP_ACTIVITY
+
+
+def test_precision_per_part_sets_bytes_capacity_and_peak():
+    bf16 = replica(precision="bf16", node_id="dgx-h100", engine="vllm")
+    fp8_kv16 = replica(precision="fp8", node_id="dgx-h100", engine="vllm")
+    fp8_kv8 = replica(precision="fp8", node_id="dgx-h100", engine="trt-llm")
+    assert fp8_kv16.kv_cache_dtype == "bf16" and fp8_kv8.kv_cache_dtype == "fp8"
+    assert fp8_kv8.kv_bytes_per_token == fp8_kv16.kv_bytes_per_token / 2
+    assert fp8_kv8.kv_capacity_tokens > 1.9 * fp8_kv16.kv_capacity_tokens
+    assert fp8_kv16.weights_bytes == pytest.approx(bf16.weights_bytes / 2)
+    assert fp8_kv16.step.c_tok == pytest.approx(bf16.step.c_tok / 2, rel=1e-3)  # twice the tensor-core peak
+    fp4 = replica(precision="fp4", node_id="hgx-b200", model="llama-3-70b", engine="trt-llm")
+    assert fp4.compute_precision == "fp4"
+    assert fp4.weights_bytes == pytest.approx(
+        load_catalog().model("llama-3-70b").total_params * WEIGHT_BYTES["fp4"]
     )
+
+
+def test_kv_capacity_from_memory_with_half_a_block_per_sequence():
+    perf = replica(engine="vllm", batch=256)
+    block = load_catalog().engine("vllm").kv_block_tokens
+    free = 80e9 * 0.9 - 6.74e9 * 2 - perf.activation_bytes - 256 * (block - 1) / 2 * perf.kv_bytes_per_token
+    assert perf.kv_bytes_per_token == 2 * 32 * 4096 * 2
     assert perf.kv_capacity_tokens == int(free // perf.kv_bytes_per_token)
-    _, _, fp8 = replica(precision="fp8", gpu_node="dgx-h100")
-    assert fp8.weights_bytes == pytest.approx(6.74e9)

@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 
 from simcompute.catalog import ModelSpec, load_catalog
+from simcompute.catalog.precision import KV_BYTES
 from simcompute.perf.collectives import Link, all_to_all_s
 from simcompute.perf.flops import (
     attention_flops_per_token,
@@ -12,7 +13,7 @@ from simcompute.perf.flops import (
     training_flops_per_token,
 )
 from simcompute.perf.gemms import Gemm, layer_gemms
-from simcompute.perf.inference import KV_BYTES_PER_ELEMENT, estimate_replica
+from simcompute.perf.inference import estimate_replica
 from simcompute.perf.layout import Layout, layout_problems
 from simcompute.perf.memory import stage_params
 from simcompute.perf.search import best_layout, search_layouts
@@ -199,8 +200,9 @@ def h200_replica(model_id, precision="fp8"):
     cat = load_catalog()
     node = cat.node("hgx-h200")
     acc = cat.accelerator(node.gpu)
-    return estimate_replica(cat.model(model_id), simulated_gpu(acc, cat.generation(acc.generation), None), node, tp=8,
-                            precision=precision, max_batch_size=64, max_batch_tokens=8192,
+    return estimate_replica(cat.model(model_id), simulated_gpu(acc, cat.generation(acc.generation), None), node,
+                            cat.engine("generic"), tp=8, precision=precision, compute_precision=precision,
+                            kv_cache_dtype="bf16", max_batch_size=64, max_batch_tokens=8192,
                             memory_utilization=0.9)  # fmt: skip
 
 
@@ -209,10 +211,10 @@ def test_deepseek_v3_serving_caches_the_mla_latent():
     the latent of all heads."""
     model = load_catalog().model("deepseek-v3")
     perf = h200_replica("deepseek-v3")
-    assert model.kv_cache_bytes_per_token(KV_BYTES_PER_ELEMENT) == 61 * 576 * 2 == 70272
+    assert model.kv_cache_bytes_per_token(KV_BYTES["bf16"]) == 61 * 576 * 2 == 70272
     assert perf.kv_bytes_per_token == 8 * 70272
     assert perf.weights_bytes == 671e9
-    free = 8 * 141e9 * 0.9 - 671e9 - perf.activation_bytes
+    free = 8 * 141e9 * 0.9 - 671e9 - perf.activation_bytes  # generic: token-granular KV (no blocks)
     assert perf.kv_capacity_tokens == int(free // perf.kv_bytes_per_token)
 
 
@@ -225,7 +227,7 @@ def test_decode_reads_only_the_routed_experts_in_use():
     assert st.weights_s(1) == pytest.approx(st.m0 + st.expert_s * 8 / 256, rel=1e-12)
     assert st.weights_s(2) == pytest.approx(st.m0 + st.expert_s * (1 - (1 - 8 / 256) ** 2), rel=1e-12)
     assert st.weights_s(100_000) == pytest.approx(st.m0 + st.expert_s, rel=1e-12)  # a prefill
-    assert st.step_time_s(1, 100, 100) < st.step_time_s(64, 6400, 6400)
+    assert st.step_time_s(1, 100, 100, 1) < st.step_time_s(64, 6400, 6400, 64)
     dense = h200_replica("llama-3-70b", "bf16").step
     assert dense.expert_s == 0 and dense.weights_s(1) == dense.weights_s(64) == dense.m0
 

@@ -54,12 +54,17 @@ class ContinuousBatching(Replica):
         chunks = []
         tokens = 0
         attn = 0.0
+        reserve, output, committed = self.reserve_full_output, reqs.output, self.kv_committed
         while waiting and batch <= max_batch:
             rid = waiting[0]
             need = prompt[rid] + generated[rid]
             # room for its KV and for one more token of every request in the batch
             if kv + need + 1 + batch > limit or (tokens and tokens + need > budget):
                 break
+            final = prompt[rid] + output[rid]
+            if reserve and committed + final > limit:  # no room for its whole answer
+                break
+            committed += final
             waiting.popleft()
             kv += need + 1
             if admitted[rid] != admitted[rid]:  # NaN: first admission
@@ -68,13 +73,14 @@ class ContinuousBatching(Replica):
             tokens += need
             attn += need * (need + 1) / 2.0
             batch += 1
+        self.kv_committed = committed
         if chunks:
             self.kv_reserved = kv - self.kv_tokens
             self.step_chunks = chunks
             self.step_decodes = 0
             self.step_tokens = tokens
             self.plan = STEP
-            self.plan_end = self.t + self.step.step_time_s(tokens, attn, 0)
+            self.plan_end = self.t + self.step.step_time_s(tokens, attn, 0, len(chunks))
         elif running:
             self._plan_decode(len(running))
         else:
@@ -104,6 +110,7 @@ class ContinuousBatching(Replica):
             out = output[rid]
             if generated >= out:
                 reqs.finish[rid] = t_end
+                self.kv_committed -= reqs.prompt[rid] + out
                 self.outstanding -= 1
                 continue
             # `_join`, inlined (hot path)
@@ -150,6 +157,10 @@ class ChunkedPrefill(ContinuousBatching):
             batch = len(running) + len(prefilling) + 1
             if self.kv_tokens + self.kv_reserved + need + 1 + batch > self.admit_limit:
                 break
+            final = reqs.prompt[rid] + reqs.output[rid]
+            if self.reserve_full_output and self.kv_committed + final > self.admit_limit:
+                break
+            self.kv_committed += final
             waiting.popleft()
             self.kv_reserved += need + 1
             if reqs.admitted[rid] != reqs.admitted[rid]:  # NaN: first admission
@@ -168,7 +179,7 @@ class ChunkedPrefill(ContinuousBatching):
                 attn += prefill_context(take, start)
                 kv += start
             self.plan = STEP
-            self.plan_end = self.t + self.step.step_time_s(tokens, attn, kv)
+            self.plan_end = self.t + self.step.step_time_s(tokens, attn, kv, self.step_decodes + len(chunks))
         elif running:
             self._plan_decode(len(running))
         else:
@@ -201,6 +212,7 @@ class ChunkedPrefill(ContinuousBatching):
                 reqs.first_token[rid] = t_end
             if generated >= reqs.output[rid]:
                 reqs.finish[rid] = t_end
+                self.kv_committed -= reqs.prompt[rid] + reqs.output[rid]
                 self.outstanding -= 1
                 continue
             self._join(rid, generated, total + 1)
@@ -253,7 +265,7 @@ class StaticBatching(Replica):
         self.step_tokens = k * longest_prompt
         self.plan = STEP
         attn = k * prefill_context(longest_prompt, 0)
-        self.plan_end = self.t + self.step.step_time_s(k * longest_prompt, attn, 0)
+        self.plan_end = self.t + self.step.step_time_s(k * longest_prompt, attn, 0, k)
 
     def _commit_step(self, t_end: float) -> None:
         self.segments.add(self.t, t_end, self.step_tokens)

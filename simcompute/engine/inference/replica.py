@@ -76,6 +76,7 @@ class Replica(ABC):
         max_batch_size: int,
         max_batch_tokens: int,
         reference: bool,
+        reserve_full_output: bool,
         reqs: RequestState,
     ):
         self.index = index
@@ -100,6 +101,10 @@ class Replica(ABC):
         self.kv_tokens = 0  # KV tokens held by the running batch (sum of contexts)
         self.kv_reserved = 0  # KV tokens reserved for requests being prefilled
         self.outstanding = 0  # submitted and not answered
+        # admission reserves KV for whole answers (no preemption): the KV tokens the admitted
+        # requests hold at their last token
+        self.reserve_full_output = reserve_full_output
+        self.kv_committed = 0
         self.plan = IDLE
         self.plan_end = math.inf
         self.step_chunks: list[tuple[int, int, int]] = []  # STEP: (rid, tokens, start)
@@ -196,7 +201,7 @@ class Replica(ABC):
         self.running.clear()
         self.prefilling.clear()
         self.completions.clear()
-        self.kv_tokens = self.kv_reserved = self.outstanding = 0
+        self.kv_tokens = self.kv_reserved = self.outstanding = self.kv_committed = 0
 
     def restart(self, t_s: float) -> None:
         """Back on (new) GPUs at `t_s`, empty; it draws idle power until work comes."""
@@ -245,15 +250,20 @@ class Replica(ABC):
         """Finish the running requests whose last token came with decode step `decode_steps`."""
         completions, running, reqs, step = self.completions, self.running, self.reqs, self.decode_steps
         energy_j, joined_at_j, per_running_j = reqs.energy, reqs.join_energy, self.energy.per_running_j
+        output, finish = reqs.output, reqs.finish
+        freed = done = 0
         while completions and completions[0][0] <= step:
             _step, rid, epoch = heappop(completions)
             if rid not in running or epoch != reqs.preemptions[rid]:
                 continue
             del running[rid]
-            reqs.finish[rid] = t_end
+            finish[rid] = t_end
             energy_j[rid] += per_running_j - joined_at_j[rid]
-            self.kv_tokens -= reqs.prompt[rid] + reqs.output[rid]
-            self.outstanding -= 1
+            freed += reqs.prompt[rid] + output[rid]
+            done += 1
+        self.kv_tokens -= freed
+        self.kv_committed -= freed
+        self.outstanding -= done
 
     def _join(self, rid: int, generated: int, context: int) -> None:
         """`rid` got its token number `generated` (its first, after a prefill of `context`
@@ -274,5 +284,6 @@ class Replica(ABC):
         reqs.generated[rid] = generated
         reqs.preemptions[rid] += 1
         self.kv_tokens -= reqs.prompt[rid] + generated
+        self.kv_committed -= reqs.prompt[rid] + reqs.output[rid]
         del self.running[rid]
         self.waiting.appendleft(rid)

@@ -85,7 +85,8 @@ class ServiceRun:
             policy(
                 i, step, excess_w, capacity,
                 max_batch_size=cfg.max_batch_size, max_batch_tokens=cfg.max_batch_tokens,
-                reference=cfg.mode == "reference", reqs=self.state,
+                reference=cfg.mode == "reference", reserve_full_output=spec.engine.reserve_full_output,
+                reqs=self.state,
             )
             for i in range(cfg.replicas)
         ]  # fmt: skip

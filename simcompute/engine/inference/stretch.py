@@ -32,18 +32,14 @@ class DecodeStretch:
         self.comm_s = 0.0
         self.first_s = self.growth_s = self.later_first_s = self.later_growth_s = 0.0
         self.switch_at = NEVER
-        self._compute = (step.c0, step.c_tok, step.c_ctx)
-        self._memory = (step.m0, step.m_tok, step.m_ctx, step.k0, step.k_tok)
         self._compute_ctx, self._memory_ctx = step.c_ctx, step.m_ctx
         self._by_batch: dict[int, tuple[float, float, float, float, float]] = {}
 
     def _batch_terms(self, batch: int) -> tuple[float, float, float, float, float]:
-        """The terms that depend on the batch size only: compute at context 0 and its growth
-        per iteration, the same for memory, and communication (cached per batch size)."""
-        c, m = self._compute, self._memory
-        weights = self.step.weights_s(batch)  # m[0] for dense models; MoE: the experts used
-        terms = (c[0] + c[1] * batch, c[2] * batch, weights + m[1] * batch, m[2] * batch, m[3] + m[4] * batch)
-        self._by_batch[batch] = terms
+        """The terms that depend on the batch size only (`StepModel.decode_terms`): compute at
+        context 0 and its growth per iteration, the same for memory, and communication (cached
+        per batch size)."""
+        terms = self._by_batch[batch] = self.step.decode_terms(batch)
         return terms
 
     def plan(self, start_s: float, n: int, batch: int, kv0: int) -> float:
@@ -127,7 +123,7 @@ class ReferenceStretch(DecodeStretch):
 
     def plan(self, start_s: float, n: int, batch: int, kv0: int) -> float:
         self.start_s, self.n, self.batch = start_s, min(n, 1), batch
-        return start_s + self.step.step_time_s(batch, kv0, kv0)
+        return start_s + self.step.step_time_s(batch, kv0, kv0, batch)
 
     def cut(self, t_s: float) -> float | None:
         if self.n and t_s <= self.start_s:

@@ -28,8 +28,8 @@ def run(serving, arrivals, prompts, outputs, stop_s=np.inf, **overrides):
 def test_single_request_timeline(serving):
     """Prefill of 10 tokens, then 3 decode steps attending to 11, 12, 13 tokens."""
     out, st = run(serving, [1.0], [10], [4])
-    prefill = st.step_time_s(10, prefill_context(10, 0), 0)
-    decode = sum(st.step_time_s(1, ctx, ctx) for ctx in (11, 12, 13))
+    prefill = st.step_time_s(10, prefill_context(10, 0), 0, 1)
+    decode = sum(st.step_time_s(1, ctx, ctx, 1) for ctx in (11, 12, 13))
     cols = out.state.columns()
     assert cols["admitted_s"][0] == 1.0
     assert cols["first_token_s"][0] == pytest.approx(1.0 + prefill, rel=1e-12)
@@ -40,17 +40,17 @@ def test_arrival_joins_at_next_iteration_boundary(serving):
     """B arrives during A's first decode step: it waits for the boundary, A pauses for B's prefill."""
     a_prefill = None
     out, st = run(serving, [0.0, 1e-6], [10, 20], [4, 3])
-    a_prefill = st.step_time_s(10, prefill_context(10, 0), 0)
+    a_prefill = st.step_time_s(10, prefill_context(10, 0), 0, 1)
     # B arrives during A's prefill, so B is admitted when A's prefill ends
-    b_prefill = st.step_time_s(20, prefill_context(20, 0), 0)
+    b_prefill = st.step_time_s(20, prefill_context(20, 0), 0, 1)
     t = a_prefill + b_prefill
     cols = out.state.columns()
     assert cols["admitted_s"][1] == pytest.approx(a_prefill, rel=1e-12)
     assert cols["first_token_s"][1] == pytest.approx(t, rel=1e-12)
     # then batch of two: contexts 11 + 21 = 32, growing by 2 per step; B needs 2 more tokens
-    t += st.step_time_s(2, 32, 32) + st.step_time_s(2, 34, 34)
+    t += st.step_time_s(2, 32, 32, 2) + st.step_time_s(2, 34, 34, 2)
     assert cols["finish_s"][1] == pytest.approx(t, rel=1e-12)
-    t += st.step_time_s(1, 13, 13)  # A's last token alone
+    t += st.step_time_s(1, 13, 13, 1)  # A's last token alone
     assert cols["finish_s"][0] == pytest.approx(t, rel=1e-12)
 
 
@@ -66,8 +66,8 @@ def test_kv_exhaustion_preempts_and_recomputes(serving):
 def test_static_batching_waits_for_the_longest(serving):
     out, st = run(serving, [0.0, 0.0], [10, 30], [2, 5], scheduler="static")
     cols = out.state.columns()
-    prefill = st.step_time_s(60, 2 * prefill_context(30, 0), 0)
-    decode = sum(st.step_time_s(2, 2 * ctx, 2 * ctx) for ctx in (31, 32, 33, 34))
+    prefill = st.step_time_s(60, 2 * prefill_context(30, 0), 0, 2)
+    decode = sum(st.step_time_s(2, 2 * ctx, 2 * ctx, 2) for ctx in (31, 32, 33, 34))
     assert cols["first_token_s"] == pytest.approx([prefill, prefill], rel=1e-12)
     assert cols["finish_s"] == pytest.approx([prefill + decode] * 2, rel=1e-12)
 

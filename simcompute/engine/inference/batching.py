@@ -24,17 +24,23 @@ from simcompute.perf.inference import prefill_context
 class ContinuousBatching(Replica):
     """Continuous batching, each admitted prompt prefilled whole in one iteration."""
 
+    __slots__ = ("_prefill_s",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._prefill_s: dict[int, float] = {}  # seconds of an iteration prefilling one prompt, by its tokens
+
     def _schedule(self) -> None:
         running = self.running
+        batch = len(running)
         if not self.waiting:  # fast path: the batch only decodes
-            batch = len(running)
             if not batch:
                 self._idle()
                 return
             if self.kv_tokens + batch + self.kv_reserved <= self.kv_capacity:
                 self._plan_decode(batch)
                 return
-        if self.kv_tokens + len(running) + self.kv_reserved > self.kv_capacity:
+        if self.kv_tokens + batch + self.kv_reserved > self.kv_capacity:
             self._make_room()
         self._admit()
 
@@ -49,7 +55,8 @@ class ContinuousBatching(Replica):
         reqs, waiting, running = self.reqs, self.waiting, self.running
         prompt, generated, admitted = reqs.prompt, reqs.generated, reqs.admitted
         limit, budget, max_batch = self.admit_limit, self.max_tokens, self.max_batch
-        kv = self.kv_tokens + self.kv_reserved
+        kv_tokens = self.kv_tokens
+        kv = kv_tokens + self.kv_reserved
         batch = len(running) + 1
         chunks = []
         tokens = 0
@@ -75,12 +82,18 @@ class ContinuousBatching(Replica):
             batch += 1
         self.kv_committed = committed
         if chunks:
-            self.kv_reserved = kv - self.kv_tokens
+            self.kv_reserved = kv - kv_tokens
             self.step_chunks = chunks
             self.step_decodes = 0
             self.step_tokens = tokens
             self.plan = STEP
-            self.plan_end = self.t + self.step.step_time_s(tokens, attn, 0, len(chunks))
+            if len(chunks) == 1:  # one prompt: its iteration's time depends on its length only
+                seconds = self._prefill_s.get(tokens)
+                if seconds is None:
+                    seconds = self._prefill_s[tokens] = self.step.step_time_s(tokens, attn, 0, 1)
+            else:
+                seconds = self.step.step_time_s(tokens, attn, 0, len(chunks))
+            self.plan_end = self.t + seconds
         elif running:
             self._plan_decode(len(running))
         else:
@@ -91,7 +104,7 @@ class ContinuousBatching(Replica):
         t0, tokens = self.t, self.step_tokens
         joules = self.energy.excess_w[tokens] * (t_end - t0)
         if t_end > t0:  # Segments.add, inlined (hot path)
-            self.segments.flat.extend((t0, t_end, tokens))
+            self.add_segment((t0, t_end, tokens))
         reqs, running, completions = self.reqs, self.running, self.completions
         energy_j, first_token, generated_of, output = (
             reqs.energy,
@@ -99,10 +112,12 @@ class ContinuousBatching(Replica):
             reqs.generated,
             reqs.output,
         )
+        join_step, join_energy, epochs = reqs.join_step, reqs.join_energy, reqs.preemptions
         step, joined_at_j = self.decode_steps, self.energy.per_running_j
+        reserved = joined = committed = done = 0  # KV tokens and requests, settled after the loop
         for rid, take, _start in self.step_chunks:
             energy_j[rid] += joules * take / tokens
-            self.kv_reserved -= take + 1
+            reserved += take + 1
             generated = generated_of[rid] + 1
             generated_of[rid] = generated
             if first_token[rid] != first_token[rid]:
@@ -110,15 +125,20 @@ class ContinuousBatching(Replica):
             out = output[rid]
             if generated >= out:
                 reqs.finish[rid] = t_end
-                self.kv_committed -= reqs.prompt[rid] + out
-                self.outstanding -= 1
+                committed += reqs.prompt[rid] + out
+                done += 1
                 continue
             # `_join`, inlined (hot path)
-            reqs.join_step[rid] = step
-            reqs.join_energy[rid] = joined_at_j
-            self.kv_tokens += take + 1
+            join_step[rid] = step
+            join_energy[rid] = joined_at_j
+            joined += take + 1
             running[rid] = None
-            heappush(completions, (step + out - generated, rid, reqs.preemptions[rid]))
+            heappush(completions, (step + out - generated, rid, epochs[rid]))
+        self.kv_reserved -= reserved
+        self.kv_tokens += joined
+        if done:
+            self.kv_committed -= committed
+            self.outstanding -= done
 
     def _held(self) -> list[int]:
         held = super()._held()
@@ -129,6 +149,8 @@ class ContinuousBatching(Replica):
 
 class ChunkedPrefill(ContinuousBatching):
     """Continuous batching whose prompt chunks share iterations with the running decodes."""
+
+    __slots__ = ()
 
     def _schedule(self) -> None:
         running, prefilling, waiting = self.running, self.prefilling, self.waiting
@@ -223,6 +245,8 @@ class ChunkedPrefill(ContinuousBatching):
 
 class StaticBatching(Replica):
     """Static batches: pad to the longest prompt, decode until the longest output is done."""
+
+    __slots__ = ("batch_rids", "decodes_left")
 
     ARRIVALS_CUT_DECODE = False
 

@@ -31,6 +31,8 @@ class ExcessWatts(dict[int, float]):
 class EnergyShares:
     """The shares of one replica's energy above idle (see the module docstring)."""
 
+    __slots__ = ("energy_j", "excess_w", "joined_at_j", "per_running_j")
+
     def __init__(self, excess_w: ExcessWatts, reqs: RequestState):
         self.excess_w = excess_w  # watts above idle of an iteration, by its tokens
         self.energy_j = reqs.energy

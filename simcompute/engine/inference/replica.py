@@ -38,6 +38,8 @@ class Segments:
     """Power segments of one replica: (start, end, tokens per iteration; 0 = idle) triples in
     one flat typed array (one `extend` a segment in the hot paths)."""
 
+    __slots__ = ("flat",)
+
     def __init__(self) -> None:
         self.flat = array("d")
 
@@ -63,6 +65,38 @@ class Replica(ABC):
     and failures.
     """
 
+    __slots__ = (
+        "add_segment",
+        "admit_limit",
+        "busy_s",
+        "completions",
+        "decode_steps",
+        "energy",
+        "index",
+        "kv_capacity",
+        "kv_committed",
+        "kv_reserved",
+        "kv_tokens",
+        "max_batch",
+        "max_tokens",
+        "outstanding",
+        "plan",
+        "plan_end",
+        "prefilling",
+        "replica_of",
+        "reqs",
+        "reserve_full_output",
+        "running",
+        "segments",
+        "step",
+        "step_chunks",
+        "step_decodes",
+        "step_tokens",
+        "stretch",
+        "t",
+        "waiting",
+    )
+
     ARRIVALS_CUT_DECODE = True
     """Whether an arrival may join at the next iteration boundary (not with static batches)."""
 
@@ -86,9 +120,11 @@ class Replica(ABC):
         self.max_batch = max_batch_size
         self.max_tokens = max_batch_tokens
         self.reqs = reqs
+        self.replica_of = reqs.replica
         self.energy = EnergyShares(excess_w, reqs)
         self.stretch = ReferenceStretch(step) if reference else DecodeStretch(step)
         self.segments = Segments()
+        self.add_segment = self.segments.flat.extend  # one (start, end, tokens) triple (hot paths)
         self.t = 0.0  # end of the last operation carried out
         self.busy_s = 0.0
         self.waiting: deque[int] = deque()
@@ -127,40 +163,45 @@ class Replica(ABC):
     # ---- driver interface ---------------------------------------------------------------
     def advance(self, until: float) -> None:
         """Carry out every planned operation that ends before `until`."""
-        while self.plan_end < until:
-            t_end = self.plan_end
+        t_end = self.plan_end
+        if t_end >= until:
+            return
+        t, busy_s = self.t, self.busy_s
+        while t_end < until:
             plan = self.plan
             if plan == DECODE:
                 self._commit_decode(t_end)
             elif plan == STEP:
                 self._commit_step(t_end)
-            self.busy_s += t_end - self.t
-            self.t = t_end
+            busy_s += t_end - t
+            self.t = t = t_end
             self._schedule()
+            t_end = self.plan_end
+        self.busy_s = busy_s
 
     def submit(self, rid: int, t_s: float) -> None:
         """A request arrives at `t_s`."""
         if self.plan_end < t_s:
             self.advance(t_s)
-        self.reqs.replica[rid] = self.index
+        self.replica_of[rid] = self.index
         waiting = self.waiting
         waiting.append(rid)
         self.outstanding += 1
         plan = self.plan
-        if plan == IDLE:
+        if plan == DECODE:
+            if (
+                self.ARRIVALS_CUT_DECODE
+                and len(waiting) == 1
+                and len(self.running) + len(self.prefilling) < self.max_batch
+            ):
+                end = self.stretch.cut(t_s)
+                if end is not None:
+                    self.plan_end = end
+        elif plan == IDLE:
             self.segments.add(self.t, t_s, 0)
             self.t = t_s
             self.plan = WAKE
             self.plan_end = t_s
-        elif (
-            plan == DECODE
-            and self.ARRIVALS_CUT_DECODE
-            and len(waiting) == 1
-            and len(self.running) + len(self.prefilling) < self.max_batch
-        ):
-            end = self.stretch.cut(t_s)
-            if end is not None:
-                self.plan_end = end
 
     def finish(self, stop_s: float) -> None:
         """Run to `stop_s`, cutting the operation in flight there (its power up to `stop_s`,
@@ -216,50 +257,52 @@ class Replica(ABC):
         """Decode the running batch until its next completion or until the KV cache is full."""
         completions, running, epoch = self.completions, self.running, self.reqs.preemptions
         top = completions[0]
-        while top[1] not in running or top[2] != epoch[top[1]]:
+        while top[1] not in running or top[2] != epoch[top[1]]:  # stale entries
             heappop(completions)
             top = completions[0]
+        kv_tokens = self.kv_tokens
         n = top[0] - self.decode_steps
-        kv_room = (self.kv_capacity - self.kv_reserved - self.kv_tokens) // batch
+        kv_room = (self.kv_capacity - self.kv_reserved - kv_tokens) // batch
         if kv_room < n:
             n = kv_room
         self.plan = DECODE
-        self.plan_end = self.stretch.plan(self.t, n, batch, self.kv_tokens)
+        self.plan_end = self.stretch.plan(self.t, n, batch, kv_tokens)
 
     def _share_decode(self, batch: int, seconds: float) -> None:
         self.energy.decode(batch, seconds)
 
     def _commit_decode(self, t_end: float) -> None:
         stretch = self.stretch
-        n, batch = stretch.n, stretch.batch
+        n = stretch.n
         if n == 0:
             return
+        batch = stretch.batch
         t0 = stretch.start_s
         seconds = t_end - t0
         if seconds > 0:  # Segments.add, inlined (hot path)
-            self.segments.flat.extend((t0, t_end, batch))
+            self.add_segment((t0, t_end, batch))
         energy = self.energy
         energy.per_running_j += energy.excess_w[batch] * seconds / batch  # energy.decode, inlined
-        self.decode_steps += n
+        self.decode_steps = step = self.decode_steps + n
         self.kv_tokens += n * batch
         completions = self.completions
-        if completions and completions[0][0] <= self.decode_steps:
+        if completions and completions[0][0] <= step:
             self._complete(t_end)
 
     def _complete(self, t_end: float) -> None:
         """Finish the running requests whose last token came with decode step `decode_steps`."""
         completions, running, reqs, step = self.completions, self.running, self.reqs, self.decode_steps
         energy_j, joined_at_j, per_running_j = reqs.energy, reqs.join_energy, self.energy.per_running_j
-        output, finish = reqs.output, reqs.finish
+        output, finish, prompt, epochs = reqs.output, reqs.finish, reqs.prompt, reqs.preemptions
         freed = done = 0
         while completions and completions[0][0] <= step:
             _step, rid, epoch = heappop(completions)
-            if rid not in running or epoch != reqs.preemptions[rid]:
+            if rid not in running or epoch != epochs[rid]:
                 continue
             del running[rid]
             finish[rid] = t_end
             energy_j[rid] += per_running_j - joined_at_j[rid]
-            freed += reqs.prompt[rid] + output[rid]
+            freed += prompt[rid] + output[rid]
             done += 1
         self.kv_tokens -= freed
         self.kv_committed -= freed

@@ -22,6 +22,22 @@ NEVER = 1 << 62
 class DecodeStretch:
     """The decode stretch a replica runs now: from `start_s`, `n` iterations of `batch`."""
 
+    __slots__ = (
+        "_by_batch",
+        "_compute_ctx",
+        "_memory_ctx",
+        "batch",
+        "comm_s",
+        "first_s",
+        "growth_s",
+        "later_first_s",
+        "later_growth_s",
+        "n",
+        "start_s",
+        "step",
+        "switch_at",
+    )
+
     def __init__(self, step: StepModel):
         self.step = step
         self.start_s = 0.0
@@ -35,11 +51,13 @@ class DecodeStretch:
         self._compute_ctx, self._memory_ctx = step.c_ctx, step.m_ctx
         self._by_batch: dict[int, tuple[float, float, float, float, float]] = {}
 
-    def _batch_terms(self, batch: int) -> tuple[float, float, float, float, float]:
+    def _batch_terms(self, batch: int) -> tuple[float, float, float, float, float, float]:
         """The terms that depend on the batch size only (`StepModel.decode_terms`): compute at
-        context 0 and its growth per iteration, the same for memory, and communication (cached
-        per batch size)."""
-        terms = self._by_batch[batch] = self.step.decode_terms(batch)
+        context 0 and its growth per iteration, the same for memory, communication, and how
+        the gap between compute and memory grows (cached per batch size)."""
+        compute0, compute_growth, memory0, memory_growth, comm = self.step.decode_terms(batch)
+        terms = compute0, compute_growth, memory0, memory_growth, comm, compute_growth - memory_growth
+        self._by_batch[batch] = terms
         return terms
 
     def plan(self, start_s: float, n: int, batch: int, kv0: int) -> float:
@@ -48,11 +66,11 @@ class DecodeStretch:
         terms = self._by_batch.get(batch)
         if terms is None:
             terms = self._batch_terms(batch)
-        compute0, compute_growth, memory0, memory_growth, comm = terms
+        compute0, compute_growth, memory0, memory_growth, comm, gap_growth = terms
         self.comm_s = comm
         compute = compute0 + self._compute_ctx * kv0
         memory = memory0 + self._memory_ctx * kv0
-        gap, gap_growth = compute - memory, compute_growth - memory_growth
+        gap = compute - memory
         if gap >= 0:  # compute-bound first
             first, growth = compute, compute_growth
             self.later_first_s, self.later_growth_s = memory, memory_growth
@@ -79,12 +97,14 @@ class DecodeStretch:
         """An arrival at `t_s` may join: stop at the first boundary at or after it, the end of
         the fewest iterations that last at least `t_s - start_s`. Returns the new end, or None
         when the stretch ends before that anyway."""
-        delta_s = t_s - self.start_s
+        start_s = self.start_s
+        delta_s = t_s - start_s
         if delta_s <= 0:
             n, elapsed_n = 0, 0.0
         else:  # the first `n` iterations of the series that hold `delta_s` (from the root)
             k = self.switch_at
-            a, b, n0, t0 = self.comm_s + self.first_s, self.growth_s, 0, 0.0
+            ka, b1 = self.comm_s + self.first_s, self.growth_s  # the series before the switch
+            a, b, n0, t0 = ka, b1, 0, 0.0
             if k < NEVER:
                 tk = self.elapsed_s(k)
                 if tk < delta_s:
@@ -97,29 +117,31 @@ class DecodeStretch:
                 m = 2.0 * rest / (q + root) if q > 0 else (root - q) / b
             else:
                 m = rest / first
-            n = n0 + max(0, math.ceil(m))
+            up = math.ceil(m)
+            n = n0 + up if up > 0 else n0
             # exact check of the rounded root; `elapsed_s` inlined (same operations) before the
             # switch
-            ka, b1, elapsed = self.comm_s + self.first_s, self.growth_s, self.elapsed_s
             while (
                 n > 0
-                and ((n - 1) * ka + b1 * ((n - 1) * (n - 2) / 2.0) if n <= k + 1 else elapsed(n - 1))
+                and ((n - 1) * ka + b1 * ((n - 1) * (n - 2) / 2.0) if n <= k + 1 else self.elapsed_s(n - 1))
                 >= delta_s
             ):
                 n -= 1
             while True:
-                elapsed_n = n * ka + b1 * (n * (n - 1) / 2.0) if n <= k else elapsed(n)
+                elapsed_n = n * ka + b1 * (n * (n - 1) / 2.0) if n <= k else self.elapsed_s(n)
                 if elapsed_n >= delta_s:
                     break
                 n += 1
         if n >= self.n:
             return None
         self.n = n
-        return self.start_s + elapsed_n
+        return start_s + elapsed_n
 
 
 class ReferenceStretch(DecodeStretch):
     """`mode: reference`: one iteration at a time, its time straight from the step model."""
+
+    __slots__ = ()
 
     def plan(self, start_s: float, n: int, batch: int, kv0: int) -> float:
         self.start_s, self.n, self.batch = start_s, min(n, 1), batch

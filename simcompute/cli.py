@@ -87,6 +87,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     from simcompute.report.tables import make_console
     from simcompute.resolve.cluster import resolve_cluster
     from simcompute.resolve.training import plan_layouts
+    from simcompute.units import SECONDS_PER_HOUR
 
     scenario = load_scenario(args.scenario)
     catalog = load_catalog()
@@ -110,7 +111,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         console.print(
             f"{workload.name}: fastest layout that fits {workload.gpus:,} x {gpu}: {best.layout.describe()}\n"
             f"  {duration(best_time_s)} for {sig(workload.tokens / 1e9)}B tokens, MFU {best.estimate.mfu:.1%}, "
-            f"{sig(best_time_s * workload.gpus / 3600.0)} GPU-h ({len(fitting)} of {len(candidates)} valid layouts fit)",
+            f"{sig(best_time_s * workload.gpus / SECONDS_PER_HOUR)} GPU-h ({len(fitting)} of {len(candidates)} valid layouts fit)",
             markup=False,
             highlight=False,
         )
@@ -123,7 +124,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             table.add_row(
                 c.layout.describe(), duration(c.estimate.step_time_s), f"{c.estimate.mfu:.1%}",
                 sig(c.estimate.tokens_per_s), sig(c.estimate.memory.total_gb),
-                sig(c.estimate.step_time_s * workload.gpus / 3600.0 * steps(c)),
+                sig(c.estimate.step_time_s * workload.gpus / SECONDS_PER_HOUR * steps(c)),
             )  # fmt: skip
         console.print(table)
     return 0

@@ -100,7 +100,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             continue
         candidates = plan_layouts(i, workload, cluster, catalog)
         fitting = [c for c in candidates if c.fits]
-        gpu = f"{cluster.accelerator.id} ({cluster.accelerator.memory_gb:g} GB)"
+        gpu = f"{cluster.accelerator.id} ({cluster.accelerator.memory_gib:g} GiB)"
         if not fitting:
             console.print(f"{workload.name}: none of {len(candidates)} valid layouts fits {gpu}")
             continue
@@ -123,7 +123,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         for c in fitting[: args.top]:
             table.add_row(
                 c.layout.describe(), duration(c.estimate.step_time_s), f"{c.estimate.mfu:.1%}",
-                sig(c.estimate.tokens_per_s), sig(c.estimate.memory.total_gb),
+                sig(c.estimate.tokens_per_s), sig(c.estimate.memory.total_gib),
                 sig(c.estimate.step_time_s * workload.gpus / SECONDS_PER_HOUR * steps(c)),
             )  # fmt: skip
         console.print(table)
@@ -444,7 +444,7 @@ def _add_executor_options(p: argparse.ArgumentParser) -> None:
 
 
 CATALOG_COLUMNS = {  # the columns shown in the terminal (at most 120 wide); --csv prints every column
-    "accelerators": ["id", "generation", "memory_gb", "hbm_bandwidth_tbps", "tdp_w", "idle_power_w",
+    "accelerators": ["id", "generation", "memory_gib", "hbm_bandwidth_tbps", "tdp_w", "idle_power_w",
                      "peak_tflops_bf16", "peak_tflops_fp8", "list_price_usd_per_gpu_hour"],
     "generations": ["id", "typical_mfu", "gemm_efficiency_max", "memory_efficiency", "attention_efficiency",
                     "training_activity", "decode_activity", "communication_activity"],

@@ -17,6 +17,8 @@ SECONDS_PER_HOUR = 3600.0
 SECONDS_PER_DAY = 86400.0
 J_PER_KWH = 3.6e6
 """Joules in a kilowatt-hour (1000 W x 3600 s)."""
+BYTES_PER_GIB = 2.0**30
+"""Bytes in a GiB: GPU memory capacities are binary (an "80 GB" GPU holds 80 GiB)."""
 
 SECONDS_PER_UNIT = {
     "ms": 1e-3,

@@ -11,6 +11,8 @@ from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
+from simcompute.units import BYTES_PER_GIB
+
 from .errors import CatalogError
 
 DEFAULT_NICS_PER_NODE = 8  # DGX/HGX: one compute NIC per GPU (rail-optimised)
@@ -38,7 +40,7 @@ class Accelerator(_Record):
     name: str
     vendor: str
     generation: str
-    memory_gb: float
+    memory_gib: float
     hbm_bandwidth_tbps: float
     tdp_w: float
     idle_power_w: float
@@ -60,7 +62,7 @@ class Accelerator(_Record):
 
     @property
     def memory_bytes(self) -> float:
-        return self.memory_gb * 1e9
+        return self.memory_gib * BYTES_PER_GIB
 
     @property
     def hbm_bandwidth_bytes_per_s(self) -> float:

@@ -347,7 +347,7 @@ class TrainingJob:
             "pp": est.layout.pp if est and est.layout else None,
             "dp": est.layout.dp if est and est.layout else None,
             "layout": est.layout.describe() if est and est.layout else None,
-            "memory_per_gpu_gb": est.memory.total_gb if est and est.memory else None,
+            "memory_per_gpu_gib": est.memory.total_gib if est and est.memory else None,
             "gpu_activity": spec.activity,
             "work_s": self.work_total_s,
             "checkpoints": self.checkpoints,

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from simcompute.catalog import ModelSpec
 from simcompute.perf.layout import Layout, layers_per_stage, stage_layer_kinds
+from simcompute.units import BYTES_PER_GIB
 
-GB = 1e9
 ACTIVATION_BYTES = 2.0
 """Bytes per activation element: 16-bit activations and gradients (stored and on the wire)."""
 
@@ -42,14 +42,14 @@ class MemoryBreakdown:
         return self.weights_bytes + self.gradients_bytes + self.optimizer_bytes + self.activations_bytes
 
     @property
-    def total_gb(self) -> float:
-        return self.total_bytes / GB
+    def total_gib(self) -> float:
+        return self.total_bytes / BYTES_PER_GIB
 
     def describe(self) -> str:
-        """`weights 13.5, grads 13.5, optimizer 5.1, activations 12.0` (GB)."""
+        """`weights 13.5, grads 13.5, optimizer 5.1, activations 12.0` (GiB)."""
         return (
-            f"weights {self.weights_bytes / GB:.1f}, grads {self.gradients_bytes / GB:.1f}, "
-            f"optimizer {self.optimizer_bytes / GB:.1f}, activations {self.activations_bytes / GB:.1f}"
+            f"weights {self.weights_bytes / BYTES_PER_GIB:.1f}, grads {self.gradients_bytes / BYTES_PER_GIB:.1f}, "
+            f"optimizer {self.optimizer_bytes / BYTES_PER_GIB:.1f}, activations {self.activations_bytes / BYTES_PER_GIB:.1f}"
         )
 
 

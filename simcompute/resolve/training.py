@@ -111,8 +111,8 @@ def _memory_error(
     )
     return ConfigError(
         f"{path}.parallelism",
-        f"layout {est.layout.describe()} needs {mem.total_gb:.1f} GB per GPU ({mem.describe()}) "
-        f"but {acc.id} has {acc.memory_gb:g} GB; {tail}",
+        f"layout {est.layout.describe()} needs {mem.total_gib:.1f} GiB per GPU ({mem.describe()}) "
+        f"but {acc.id} has {acc.memory_gib:g} GiB; {tail}",
     )
 
 

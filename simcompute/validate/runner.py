@@ -248,7 +248,7 @@ def run_validation(catalog: Catalog | None = None) -> ValidationReport:
             "attention": case.attention,
             "layout_from": "layout search" if case.parallelism == "auto" else
                            ("published + search" if case.search else "published"),
-            "memory_gb": est.memory.total_gb if est else np.nan,
+            "memory_gib": est.memory.total_gib if est else np.nan,
             "assumptions": case.assumptions, "source": case.source, "locator": case.locator, "skipped": "",
         })  # fmt: skip
     for s in skipped:

@@ -283,7 +283,7 @@ def test_physical_sanity(cat):
     for aid in cat.ids("accelerators"):
         a = cat.accelerator(aid)
         assert 0 < a.idle_power_w < a.tdp_w
-        assert a.memory_gb > 0 and a.hbm_bandwidth_tbps > 0 and a.scaleup_bandwidth_gbps > 0
+        assert a.memory_gib > 0 and a.hbm_bandwidth_tbps > 0 and a.scaleup_bandwidth_gbps > 0
     for nid in cat.ids("nodes"):
         n = cat.node(nid)
         a = cat.accelerator(n.gpu)
@@ -313,7 +313,7 @@ def test_table(cat):
     assert isinstance(df, pd.DataFrame)
     assert len(df) == len(cat.ids("accelerators"))
     assert list(df["id"]) == cat.ids("accelerators")
-    assert {"tdp_w", "memory_gb", "peak_tflops_bf16", "generation"} <= set(df.columns)
+    assert {"tdp_w", "memory_gib", "peak_tflops_bf16", "generation"} <= set(df.columns)
     assert df.set_index("id").loc["a100-80gb", "peak_tflops_bf16"] == 312
     assert pd.isna(df.set_index("id").loc["v100", "peak_tflops_bf16"])
     for kind in KINDS:

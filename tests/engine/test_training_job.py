@@ -113,4 +113,4 @@ def test_deepseek_v3_scenario_runs_with_expert_parallelism():
     assert row["gpu_hours"] == pytest.approx(256 * row["wall_time_s"] / 3600, rel=1e-12)
     scenario["workloads"][0]["parallelism"] = "auto"
     auto = sc.run(scenario).jobs.iloc[0]
-    assert auto["completed"] and auto["memory_per_gpu_gb"] <= 80
+    assert auto["completed"] and auto["memory_per_gpu_gib"] <= 80

@@ -136,6 +136,6 @@ def test_precision_per_part_sets_bytes_capacity_and_peak():
 def test_kv_capacity_from_memory_with_half_a_block_per_sequence():
     perf = replica(engine="vllm", batch=256)
     block = load_catalog().engine("vllm").kv_block_tokens
-    free = 80e9 * 0.9 - 6.74e9 * 2 - perf.activation_bytes - 256 * (block - 1) / 2 * perf.kv_bytes_per_token
+    free = 80 * 2**30 * 0.9 - 6.74e9 * 2 - perf.activation_bytes - 256 * (block - 1) / 2 * perf.kv_bytes_per_token
     assert perf.kv_bytes_per_token == 2 * 32 * 4096 * 2
     assert perf.kv_capacity_tokens == int(free // perf.kv_bytes_per_token)

@@ -14,7 +14,7 @@ def test_non_fitting_layout_names_need_and_suggests(scenario_dict):
         resolve(scenario_from_dict(scenario_dict))
     msg = str(err.value)
     assert err.value.path == "workloads[0].parallelism"
-    assert "needs" in msg and "but a100-80gb has 80 GB" in msg and "activations" in msg
+    assert "needs" in msg and "but a100-80gb has 80 GiB" in msg and "activations" in msg
     assert "a layout that fits: tp=" in msg
 
 
@@ -28,5 +28,5 @@ def test_model_too_large_for_the_gpus(scenario_dict):
 def test_auto_with_nothing_fitting(scenario_dict):
     w = scenario_dict["workloads"][0]
     w["model"], w["parallelism"] = "llama-65b", "auto"
-    with pytest.raises(ConfigError, match=r"needs .* GB per GPU"):
+    with pytest.raises(ConfigError, match=r"needs .* GiB per GPU"):
         resolve(scenario_from_dict(scenario_dict))

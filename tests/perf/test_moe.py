@@ -214,7 +214,7 @@ def test_deepseek_v3_serving_caches_the_mla_latent():
     assert model.kv_cache_bytes_per_token(KV_BYTES["bf16"]) == 61 * 576 * 2 == 70272
     assert perf.kv_bytes_per_token == 8 * 70272
     assert perf.weights_bytes == 671e9
-    free = 8 * 141e9 * 0.9 - 671e9 - perf.activation_bytes  # generic: token-granular KV (no blocks)
+    free = 8 * 141 * 2**30 * 0.9 - 671e9 - perf.activation_bytes  # generic: token-granular KV (no blocks)
     assert perf.kv_capacity_tokens == int(free // perf.kv_bytes_per_token)
 
 

@@ -23,7 +23,7 @@ def test_every_case_has_a_prediction(report):
     assert all(math.isfinite(v) and v > 0 for v in predicted["predicted"])
     assert all(predicted["layout"] != "no layout fits")
     assert set(predicted["layout_from"]) <= {"layout search", "published", "published + search"}
-    assert (predicted["memory_gb"] <= 80.0 + 1e-9).all()
+    assert (predicted["memory_gib"] <= 80.0 + 1e-9).all()
 
 
 def test_every_case_cites_its_source(report):

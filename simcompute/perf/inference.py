@@ -155,13 +155,13 @@ class StepModel:
         attention_m = self.m_ctx * kv_read
         return t + (attention_c if attention_c > attention_m else attention_m)
 
-    def decode_terms(self, batch: int) -> tuple[float, float, float, float, float]:
+    def decode_series(self, batch: int) -> tuple[float, float]:
         """A decode iteration of `batch` sequences holding `kv` KV tokens takes
-        `comm + max(compute0 + c_ctx kv, memory0 + m_ctx kv)`: returns (compute0, compute growth
-        per iteration, memory0, memory growth per iteration, comm), the terms fixed by the batch
-        (the fixed part sits in both branches, so the max picks the attention bound)."""
-        fixed = self.fixed_s(batch, batch)
-        return fixed, self.c_ctx * batch, fixed, self.m_ctx * batch, 0.0
+        `fixed + per_token * kv`: returns (fixed, per_token). Attention is the one term that
+        depends on the context, and both its bounds are linear in it from 0, so the larger
+        coefficient is the bound at every context."""
+        per_token = self.c_ctx if self.c_ctx >= self.m_ctx else self.m_ctx
+        return self.fixed_s(batch, batch), per_token
 
     def activity(self, tokens: float) -> float:
         """GPU activity of an iteration of `tokens` tokens (0 idle .. 1 at the power limit), the

@@ -78,13 +78,13 @@ def test_prefill_is_compute_bound_quadratic_and_draws_more_power():
     assert st.activity(4096) == pytest.approx(cat.generation("ampere").training_activity, abs=0.05)
 
 
-def test_decode_terms_match_the_step():
-    st = replica(engine="vllm").step
-    for batch, kv in ((1, 500), (37, 20_000), (256, 300_000)):
-        compute0, compute_growth, memory0, memory_growth, comm = st.decode_terms(batch)
-        closed = comm + max(compute0 + st.c_ctx * kv, memory0 + st.m_ctx * kv)
-        assert closed == pytest.approx(st.step_time_s(batch, kv, kv, batch), rel=1e-12)
-        assert (compute_growth, memory_growth) == (st.c_ctx * batch, st.m_ctx * batch)
+def test_decode_series_matches_the_step():
+    """The closed form of a decode iteration is the step model's time at every context."""
+    for engine in ("vllm", "trt-llm", "generic"):
+        st = replica(engine=engine).step
+        for batch, kv in ((1, 0), (1, 500), (37, 20_000), (256, 300_000)):
+            fixed, per_token = st.decode_series(batch)
+            assert fixed + per_token * kv == pytest.approx(st.step_time_s(batch, kv, kv, batch), rel=1e-12)
 
 
 def test_engines_differ_in_cpu_time_and_launch_gaps():
@@ -136,6 +136,11 @@ def test_precision_per_part_sets_bytes_capacity_and_peak():
 def test_kv_capacity_from_memory_with_half_a_block_per_sequence():
     perf = replica(engine="vllm", batch=256)
     block = load_catalog().engine("vllm").kv_block_tokens
-    free = 80 * 2**30 * 0.9 - 6.74e9 * 2 - perf.activation_bytes - 256 * (block - 1) / 2 * perf.kv_bytes_per_token
+    free = (
+        80 * 2**30 * 0.9
+        - 6.74e9 * 2
+        - perf.activation_bytes
+        - 256 * (block - 1) / 2 * perf.kv_bytes_per_token
+    )
     assert perf.kv_bytes_per_token == 2 * 32 * 4096 * 2
     assert perf.kv_capacity_tokens == int(free // perf.kv_bytes_per_token)

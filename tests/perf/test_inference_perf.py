@@ -17,6 +17,7 @@ def replica(
     kv="auto",
     model="llama-2-7b",
     batch=256,
+    seq=None,
 ):
     cat = load_catalog()
     node = cat.node(node_id)
@@ -26,7 +27,7 @@ def replica(
         cat.model(model), simulated_gpu(acc, cat.generation(acc.generation), None), node, eng, tp=tp,
         precision=precision, compute_precision=compute_precision(precision, "auto", acc),
         kv_cache_dtype=kv_cache_dtype(kv, precision, eng.kv_cache_dtype_quantized), max_batch_size=batch,
-        max_batch_tokens=8192, memory_utilization=0.9,
+        max_batch_tokens=8192, memory_utilization=0.9, preallocated_seq_len=seq,
     )  # fmt: skip
 
 
@@ -136,6 +137,28 @@ def test_precision_per_part_sets_bytes_capacity_and_peak():
 def test_kv_capacity_from_memory_with_half_a_block_per_sequence():
     perf = replica(engine="vllm", batch=256)
     block = load_catalog().engine("vllm").kv_block_tokens
-    free = 80 * 2**30 * 0.9 - 6.74e9 * 2 - perf.activation_bytes - 256 * (block - 1) / 2 * perf.kv_bytes_per_token
+    free = (
+        80 * 2**30 * 0.9
+        - 6.74e9 * 2
+        - perf.activation_bytes
+        - 256 * (block - 1) / 2 * perf.kv_bytes_per_token
+    )
     assert perf.kv_bytes_per_token == 2 * 32 * 4096 * 2
     assert perf.kv_capacity_tokens == int(free // perf.kv_bytes_per_token)
+
+
+def test_a_static_session_preallocates_batch_times_max_seq_whatever_the_memory_share():
+    """TensorRT-LLM's GptSession without paged KV holds one contiguous KV tensor for the whole
+    batch at the session's max sequence length: 60 x 2,176 tokens of Llama-7B fp16 (63.75 GiB)
+    beside 12.6 GiB of weights fit an 80 GiB A100, though 90% of the free memory would not."""
+    pool = replica(engine="trt-llm", precision="fp16", model="llama-7b", batch=60)
+    session = replica(engine="trt-llm", precision="fp16", model="llama-7b", batch=60, seq=128 + 2048)
+    assert session.kv_capacity_tokens == 60 * 2176 > pool.kv_capacity_tokens
+    assert session.kv_bytes_per_token == 2**19 and session.step == pool.step
+
+
+def test_a_static_session_that_cannot_hold_its_kv_tensor_is_an_error():
+    with pytest.raises(
+        ValueError, match=r"preallocates the KV cache of 64 sequences x 4096 tokens \(128.0 GiB\)"
+    ):
+        replica(engine="trt-llm", precision="fp16", model="llama-7b", batch=64, seq=4096)

@@ -241,7 +241,7 @@ def estimate_replica(
     accelerator, power = gpu.accelerator, gpu.power
     hbm = accelerator.hbm_bandwidth_bytes_per_s
     # one GPU's share of the work at its rates (tensor parallelism splits GEMMs, heads, KV)
-    flop_rate = accelerator.peak_flops(compute_precision) * gpu.gemm_max_efficiency
+    flop_rate = accelerator.peak_flops(compute_precision) * gpu.gemm_efficiency(compute_precision)
     attention_peak = accelerator.peak_flops("bf16" if "bf16" in accelerator.peak_tflops else "fp16")
     attention_rate = attention_peak * gpu.attention_efficiency
     weight_rate = hbm * engine.weight_read_bandwidth_efficiency

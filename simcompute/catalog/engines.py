@@ -5,8 +5,10 @@ the CPU time per iteration the engine leaves exposed (fixed, per running sequenc
 tensor-parallel worker), the
 defaults a user gets (batch and token limits, memory share, chunked prefill, KV block size,
 the KV-cache dtype `auto` picks for quantised weights, whether admission reserves KV for the whole
-answer, whether the memory share is of all memory or of what weights and activations leave), the largest decode batch captured in
-a CUDA graph, and the bandwidth efficiency of its decode kernels.
+answer, whether the memory share is of all memory or of what weights and activations leave, and
+whether static batches draw on that KV pool or on one contiguous KV tensor preallocated for the
+whole batch), the largest decode batch captured in a CUDA graph, and the bandwidth efficiency of
+its decode kernels.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class Engine(_Record):
     kv_cache_dtype_quantized: KvDtype
     reserve_full_output: bool
     memory_share_of: Literal["total", "free"]
+    static_kv_cache: Literal["pool", "contiguous"]
     step_overhead_s: float = Field(ge=0)
     seq_overhead_s: float = Field(ge=0)
     tp_step_overhead_s: float = Field(ge=0)

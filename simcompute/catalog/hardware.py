@@ -98,6 +98,11 @@ class Generation(_Record):
     attention_efficiency: float = Field(gt=0, le=1)
     communication_activity: float = Field(ge=0, le=1)
     dp_overlap_fraction: float = Field(ge=0, le=1)
+    low_precision_gemm_ratio: float = Field(
+        gt=0,
+        le=1,
+        description="sustained fp8/fp4 GEMM efficiency over the 16-bit one; 1 where none is measured",
+    )
 
 
 class Node(_Record):

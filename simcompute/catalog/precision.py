@@ -27,6 +27,11 @@ WEIGHT_BYTES: dict[str, float] = {
 }
 """Bytes per weight, scales included."""
 
+LOW_PRECISION_COMPUTE = ("fp8", "fp4")
+"""Tensor-core formats whose sustained GEMM efficiency is the generation's 16-bit one times its
+`low_precision_gemm_ratio` (catalog generations.yaml): at the power limit an 8-bit matmul holds a
+lower clock than a 16-bit one."""
+
 KV_BYTES: dict[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}
 """Bytes per KV-cache element (per-tensor scales negligible)."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from simcompute.catalog import Accelerator
+from simcompute.catalog.precision import LOW_PRECISION_COMPUTE
 from simcompute.power.gpu import GpuPowerModel
 
 
@@ -23,7 +24,8 @@ class SimulatedGpu:
     `memory_efficiency`: achievable fraction of HBM bandwidth; `dp_overlap_fraction`: share of
     data-parallel gradient traffic hidden behind the backward pass; `typical_mfu`: end-to-end
     MFU for jobs given only as FLOPs; `measured_mfu`: a profile's measured end-to-end MFU (it
-    rescales layout estimates), else None.
+    rescales layout estimates), else None; `low_precision_gemm_ratio`: the generation's sustained
+    fp8/fp4 GEMM efficiency over the 16-bit one (`gemm_efficiency`).
     """
 
     accelerator: Accelerator
@@ -35,6 +37,14 @@ class SimulatedGpu:
     dp_overlap_fraction: float
     typical_mfu: float
     measured_mfu: float | None = None
+    low_precision_gemm_ratio: float = 1.0
+
+    def gemm_efficiency(self, compute_precision: str) -> float:
+        """Sustained fraction of the peak of large GEMMs in `compute_precision`: the 16-bit
+        `gemm_max_efficiency`, times `low_precision_gemm_ratio` for fp8/fp4 tensor cores."""
+        if compute_precision in LOW_PRECISION_COMPUTE:
+            return self.gemm_max_efficiency * self.low_precision_gemm_ratio
+        return self.gemm_max_efficiency
 
     @property
     def cap_w(self) -> float | None:

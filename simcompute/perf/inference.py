@@ -45,6 +45,7 @@ from simcompute.perf.flops import inference_flops_per_token
 from simcompute.perf.gemms import layer_gemms
 from simcompute.perf.gpu import SimulatedGpu
 from simcompute.perf.memory import ACTIVATION_BYTES
+from simcompute.units import BYTES_PER_GIB
 
 GEMM_OVERLAP_LOSS = 0.3
 """Share of the shorter of a GEMM's compute and memory time that does not hide behind the
@@ -224,19 +225,23 @@ def estimate_replica(
     max_batch_size: int,
     max_batch_tokens: int,
     memory_utilization: float,
+    preallocated_seq_len: int | None = None,
 ) -> ReplicaPerf:
     """The step model and KV capacity of a replica of `model` on `tp` GPUs of one node.
 
     `precision` is the weights' format, `compute_precision` the tensor-core format of the GEMMs
     (`simcompute.catalog.precision.compute_precision`), `kv_cache_dtype` the KV cache's.
     Efficiencies, activities and the power cap come from `gpu`; CPU overhead, kernel
-    bandwidths, KV blocks and how `memory_utilization` applies from `engine`. Raises
-    `ValueError` when the model does not fit.
+    bandwidths, KV blocks and how `memory_utilization` applies from `engine`.
+    `preallocated_seq_len`: a session that allocates one contiguous KV tensor for
+    `max_batch_size` sequences of this many tokens up front (TensorRT-LLM's GptSession without
+    paged KV, engine `static_kv_cache: contiguous`) holds exactly that, whatever
+    `memory_utilization` says. Raises `ValueError` when the model (or that tensor) does not fit.
     """
     accelerator, power = gpu.accelerator, gpu.power
     hbm = accelerator.hbm_bandwidth_bytes_per_s
     # one GPU's share of the work at its rates (tensor parallelism splits GEMMs, heads, KV)
-    flop_rate = accelerator.peak_flops(compute_precision) * gpu.gemm_max_efficiency
+    flop_rate = accelerator.peak_flops(compute_precision) * gpu.gemm_efficiency(compute_precision)
     attention_peak = accelerator.peak_flops("bf16" if "bf16" in accelerator.peak_tflops else "fp16")
     attention_rate = attention_peak * gpu.attention_efficiency
     weight_rate = hbm * engine.weight_read_bandwidth_efficiency
@@ -301,6 +306,25 @@ def estimate_replica(
         max_batch_tokens * (4 * model.hidden + up) * ACTIVATION_BYTES + max_batch_size * model.vocab * 4.0
     )
     memory = accelerator.memory_bytes * tp
+    if preallocated_seq_len is not None:
+        return ReplicaPerf(
+            step=step,
+            weights_bytes=weights,
+            activation_bytes=activations,
+            kv_bytes_per_token=kv_per_token,
+            kv_capacity_tokens=_preallocated_kv_tokens(
+                max_batch_size,
+                preallocated_seq_len,
+                kv_per_token,
+                weights,
+                activations,
+                memory,
+                tp,
+                accelerator.id,
+            ),
+            compute_precision=compute_precision,
+            kv_cache_dtype=kv_cache_dtype,
+        )
     if engine.memory_share_of == "free":  # a share of what weights and activations leave
         budget = weights + activations + (memory - weights - activations) * memory_utilization
     else:
@@ -324,3 +348,29 @@ def estimate_replica(
         compute_precision=compute_precision,
         kv_cache_dtype=kv_cache_dtype,
     )
+
+
+def _preallocated_kv_tokens(
+    batch: int,
+    seq_len: int,
+    kv_per_token: float,
+    weights: float,
+    activations: float,
+    memory: float,
+    tp: int,
+    gpu: str,
+) -> int:
+    """KV tokens of a contiguous KV tensor of `batch` sequences of `seq_len` tokens, allocated
+    up front (TensorRT-LLM docs, 'Memory Usage of TensorRT-LLM': without paged KV the C++
+    runtime allocates each layer's KV as [batch size, 2, heads, max seq length, head dim]);
+    raises `ValueError` when it does not fit beside the weights and activations."""
+    tokens = batch * seq_len
+    need = weights + activations + tokens * kv_per_token
+    if need > memory:
+        raise ValueError(
+            f"a static session preallocates the KV cache of {batch} sequences x {seq_len} tokens "
+            f"({tokens * kv_per_token / BYTES_PER_GIB:.1f} GiB) beside {weights / BYTES_PER_GIB:.1f} GiB of weights and "
+            f"{activations / BYTES_PER_GIB:.1f} GiB of activations: {need / BYTES_PER_GIB:.1f} GiB, more than the "
+            f"{memory / BYTES_PER_GIB:.1f} GiB of {tp} x {gpu}; lower max_batch_size or the sequence lengths"
+        )
+    return tokens

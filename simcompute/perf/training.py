@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simcompute.catalog import Accelerator, LayerKind, ModelSpec
+from simcompute.catalog.precision import LOW_PRECISION_COMPUTE
 from simcompute.perf.collectives import (
     Link,
     all_gather_s,
@@ -86,6 +87,8 @@ class TrainingSystem:
     `standard` (score matrix materialised in HBM, as in Megatron-LM before 2022).
     `ep_overlap_fraction` is the share of expert all-to-all time the schedule hides behind
     other work (0: Megatron/DeepSpeed MoE; DeepSeek-V3's DualPipe overlaps nearly all of it).
+    `low_precision_gemm_ratio`: an fp8/fp4 step runs at that share of the 8-/4-bit peak's
+    16-bit-measured efficiency (the generation's sustained fp8 matmul over bf16).
     """
 
     accelerator: Accelerator
@@ -101,6 +104,7 @@ class TrainingSystem:
     power: GpuPowerModel
     attention: str = "flash"
     ep_overlap_fraction: float = 0.0
+    low_precision_gemm_ratio: float = 1.0
 
     def __post_init__(self) -> None:
         if self.attention not in ATTENTION_KINDS:
@@ -250,6 +254,8 @@ def estimate_layout(
     """Step time of `layout` (assumed valid: see `layout_problems`) from its parts."""
     sys, p = system, layout
     peak = sys.accelerator.peak_flops(precision)
+    if precision in LOW_PRECISION_COMPUTE:  # sustained at a lower clock than 16-bit GEMMs
+        peak *= sys.low_precision_gemm_ratio
     m = sequences // (p.dp * p.microbatch_size)
     tokens = p.microbatch_size * seq_len
     lps = layers_per_stage(model, p.pp)

@@ -90,6 +90,7 @@ def simulated_gpu(
         dp_overlap_fraction=gen.dp_overlap_fraction,
         typical_mfu=pick("training_efficiency", gen.typical_mfu),
         measured_mfu=fitted.training_efficiency if fitted else None,
+        low_precision_gemm_ratio=gen.low_precision_gemm_ratio,
     )
 
 

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from simcompute.catalog import Catalog, CatalogError, Engine, ModelSpec
 from simcompute.catalog.precision import compute_precision, kv_cache_dtype
 from simcompute.config import InferenceWorkload
+from simcompute.config.inference import Length
 from simcompute.errors import ConfigError
 from simcompute.perf.inference import ReplicaPerf, estimate_replica
 from simcompute.resolve.cluster import ClusterSpec
 from simcompute.resolve.common import resolve_model
+from simcompute.traffic import DEFAULT_OUTPUT_TOKENS, DEFAULT_PROMPT_TOKENS
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,9 @@ def resolve_inference(
     except CatalogError as exc:
         field = "precision" if cfg.activation_precision == "auto" else "activation_precision"
         raise ConfigError(f"{path}.{field}", str(exc)) from None
+    preallocated = None
+    if cfg.scheduler == "static" and engine.static_kv_cache == "contiguous":
+        preallocated = _longest_sequence(path, cfg)
     try:
         perf = estimate_replica(
             model,
@@ -80,7 +85,37 @@ def resolve_inference(
             max_batch_size=cfg.max_batch_size,
             max_batch_tokens=cfg.max_batch_tokens,
             memory_utilization=cfg.memory_utilization,
+            preallocated_seq_len=preallocated,
         )
     except ValueError as exc:
         raise ConfigError(f"{path}.gpus_per_replica", f"the model does not fit: {exc}") from None
     return InferenceServiceSpec(index=index, config=cfg, model=model, engine=engine, perf=perf)
+
+
+def _longest(length: Length | None, default: int) -> int | None:
+    """The longest length a workload's distribution can draw (None: unbounded or from a file)."""
+    if length is None:
+        return default
+    if length.kind == "fixed":
+        return length.value
+    if length.kind == "uniform":
+        return length.high
+    return None
+
+
+def _longest_sequence(path: str, cfg: InferenceWorkload) -> int:
+    """Prompt + output tokens of the longest request: the max sequence length a static session
+    with a contiguous KV cache (TensorRT-LLM GptSession) is set up for."""
+    if cfg.arrivals.kind == "trace":
+        field, prompt, output = "arrivals", None, None
+    else:
+        prompt = _longest(cfg.prompt_tokens, DEFAULT_PROMPT_TOKENS)
+        output = _longest(cfg.output_tokens, DEFAULT_OUTPUT_TOKENS)
+        field = "prompt_tokens" if prompt is None else "output_tokens"
+    if prompt is None or output is None:
+        raise ConfigError(
+            f"{path}.{field}",
+            f"scheduler: static on {cfg.engine} preallocates a contiguous KV cache for max_batch_size "
+            "sequences of the longest prompt + output: give fixed or uniform prompt_tokens and output_tokens",
+        )
+    return prompt + output

@@ -75,6 +75,7 @@ def gpu_system(
         memory_efficiency=gpu.memory_efficiency,
         dp_overlap_fraction=gpu.dp_overlap_fraction if dp_overlap_fraction is None else dp_overlap_fraction,
         power=gpu.power,
+        low_precision_gemm_ratio=gpu.low_precision_gemm_ratio,
     )
 
 

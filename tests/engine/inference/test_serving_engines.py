@@ -72,3 +72,19 @@ def test_engine_cpu_time_costs_latency_and_lowers_power():
     slow = sc.run(scenario(engine="vllm", requests=64)).summary.iloc[0]
     assert slow["wall_time_s"] > fast["wall_time_s"]
     assert slow["mean_gpu_power_w"] < fast["mean_gpu_power_w"]
+
+
+def test_static_trt_llm_sessions_preallocate_kv_for_the_longest_sequence():
+    """scheduler: static on trt-llm is a GptSession: its KV capacity is max_batch_size x the
+    longest prompt + output, not a memory share; other engines' static batches use their pool."""
+    static = {"scheduler": "static", "max_batch_size": 32, "prompt_tokens": 256,
+              "output_tokens": {"kind": "uniform", "low": 10, "high": 100}}  # fmt: skip
+    trt = resolve(load_scenario(scenario(engine="trt-llm", precision="fp8", **static))).services[0]
+    assert trt.kv_capacity_tokens == 32 * (256 + 100)
+    vllm = resolve(load_scenario(scenario(engine="vllm", **static))).services[0]
+    assert vllm.kv_capacity_tokens > 10 * 32 * 356  # the pool of 90% of memory
+    lognormal = {**static, "prompt_tokens": {"kind": "lognormal", "mean": 300, "sigma": 0.5}}
+    with pytest.raises(ConfigError, match=r"workloads\[0\]\.prompt_tokens: .*contiguous KV cache"):
+        resolve(load_scenario(scenario(engine="trt-llm", **lognormal)))
+    with pytest.raises(ConfigError, match=r"workloads\[0\]\.gpus_per_replica: .*preallocates the KV cache"):
+        resolve(load_scenario(scenario(engine="trt-llm", **{**static, "max_batch_size": 4096})))

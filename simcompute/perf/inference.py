@@ -335,9 +335,9 @@ def estimate_replica(
     free = budget - weights - activations - fragmentation
     if free < kv_per_token:
         raise ValueError(
-            f"{model.name} in {precision} needs {weights / 1e9:.1f} GB of weights and "
-            f"{activations / 1e9:.1f} GB of activations; {tp} x {accelerator.id} at "
-            f"{memory_utilization:g} memory utilisation give {budget / 1e9:.1f} GB"
+            f"{model.name} in {precision} needs {weights / BYTES_PER_GIB:.1f} GiB of weights and "
+            f"{activations / BYTES_PER_GIB:.1f} GiB of activations; {tp} x {accelerator.id} at "
+            f"{memory_utilization:g} memory utilisation give {budget / BYTES_PER_GIB:.1f} GiB"
         )
     return ReplicaPerf(
         step=step,
@@ -348,6 +348,10 @@ def estimate_replica(
         compute_precision=compute_precision,
         kv_cache_dtype=kv_cache_dtype,
     )
+
+
+class SessionTooLarge(ValueError):
+    """A static session's preallocated KV cache does not fit (the batch size is too large)."""
 
 
 def _preallocated_kv_tokens(
@@ -367,10 +371,9 @@ def _preallocated_kv_tokens(
     tokens = batch * seq_len
     need = weights + activations + tokens * kv_per_token
     if need > memory:
-        raise ValueError(
-            f"a static session preallocates the KV cache of {batch} sequences x {seq_len} tokens "
-            f"({tokens * kv_per_token / BYTES_PER_GIB:.1f} GiB) beside {weights / BYTES_PER_GIB:.1f} GiB of weights and "
-            f"{activations / BYTES_PER_GIB:.1f} GiB of activations: {need / BYTES_PER_GIB:.1f} GiB, more than the "
-            f"{memory / BYTES_PER_GIB:.1f} GiB of {tp} x {gpu}; lower max_batch_size or the sequence lengths"
+        raise SessionTooLarge(
+            f"a static session's KV cache of {batch} x {seq_len} tokens "
+            f"({tokens * kv_per_token / BYTES_PER_GIB:.1f} GiB) and {(weights + activations) / BYTES_PER_GIB:.1f} GiB "
+            f"of weights and activations exceed {memory / BYTES_PER_GIB:.1f} GiB; lower it"
         )
     return tokens

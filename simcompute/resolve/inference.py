@@ -9,7 +9,7 @@ from simcompute.catalog.precision import compute_precision, kv_cache_dtype
 from simcompute.config import InferenceWorkload
 from simcompute.config.inference import Length
 from simcompute.errors import ConfigError
-from simcompute.perf.inference import ReplicaPerf, estimate_replica
+from simcompute.perf.inference import ReplicaPerf, SessionTooLarge, estimate_replica
 from simcompute.resolve.cluster import ClusterSpec
 from simcompute.resolve.common import resolve_model
 from simcompute.traffic import DEFAULT_OUTPUT_TOKENS, DEFAULT_PROMPT_TOKENS
@@ -87,6 +87,8 @@ def resolve_inference(
             memory_utilization=cfg.memory_utilization,
             preallocated_seq_len=preallocated,
         )
+    except SessionTooLarge as exc:
+        raise ConfigError(f"{path}.max_batch_size", str(exc)) from None
     except ValueError as exc:
         raise ConfigError(f"{path}.gpus_per_replica", f"the model does not fit: {exc}") from None
     return InferenceServiceSpec(index=index, config=cfg, model=model, engine=engine, perf=perf)
@@ -115,7 +117,7 @@ def _longest_sequence(path: str, cfg: InferenceWorkload) -> int:
     if prompt is None or output is None:
         raise ConfigError(
             f"{path}.{field}",
-            f"scheduler: static on {cfg.engine} preallocates a contiguous KV cache for max_batch_size "
-            "sequences of the longest prompt + output: give fixed or uniform prompt_tokens and output_tokens",
+            f"a static {cfg.engine} session preallocates KV for the longest prompt + output: "
+            "give fixed or uniform lengths",
         )
     return prompt + output

@@ -160,9 +160,7 @@ def test_a_static_session_preallocates_batch_times_max_seq_whatever_the_memory_s
 
 
 def test_a_static_session_that_cannot_hold_its_kv_tensor_is_an_error():
-    with pytest.raises(
-        ValueError, match=r"preallocates the KV cache of 64 sequences x 4096 tokens \(128.0 GiB\)"
-    ):
+    with pytest.raises(ValueError, match=r"static session.s KV cache of 64 x 4096 tokens \(128.0 GiB\)"):
         replica(engine="trt-llm", precision="fp16", model="llama-7b", batch=64, seq=4096)
 
 

@@ -84,7 +84,9 @@ def test_static_trt_llm_sessions_preallocate_kv_for_the_longest_sequence():
     vllm = resolve(load_scenario(scenario(engine="vllm", **static))).services[0]
     assert vllm.kv_capacity_tokens > 10 * 32 * 356  # the pool of 90% of memory
     lognormal = {**static, "prompt_tokens": {"kind": "lognormal", "mean": 300, "sigma": 0.5}}
-    with pytest.raises(ConfigError, match=r"workloads\[0\]\.prompt_tokens: .*contiguous KV cache"):
+    with pytest.raises(
+        ConfigError, match=r"workloads\[0\]\.prompt_tokens: .*preallocates KV for the longest"
+    ):
         resolve(load_scenario(scenario(engine="trt-llm", **lognormal)))
-    with pytest.raises(ConfigError, match=r"workloads\[0\]\.gpus_per_replica: .*preallocates the KV cache"):
+    with pytest.raises(ConfigError, match=r"workloads\[0\]\.max_batch_size: .*static session.s KV cache"):
         resolve(load_scenario(scenario(engine="trt-llm", **{**static, "max_batch_size": 4096})))

@@ -17,6 +17,7 @@ import math
 from typing import TYPE_CHECKING
 
 from simcompute.config.base import MAX_DURATION_S
+from simcompute.config.inference import DEFAULT_OUTPUT_TOKENS
 from simcompute.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ EVENTS_PER_S = 40_000.0
 """End to end, with the tables written (bench_cluster: ~75,000/s for the simulation alone)."""
 DECODE_ITERATIONS_PER_S = 200_000.0
 """Estimate for `mode: reference` (every decode iteration an event)."""
-DEFAULT_OUTPUT_TOKENS = 256
 
 
 def human_time(seconds: float) -> str:

@@ -153,6 +153,11 @@ LENGTH_KINDS = ("fixed", "uniform", "lognormal", "empirical")
 
 
 # ---- the workload -------------------------------------------------------------------------
+DEFAULT_PROMPT_TOKENS = 512
+DEFAULT_OUTPUT_TOKENS = 256
+"""Token lengths of a workload that gives none (and no trace)."""
+
+
 class InferenceWorkload(Strict):
     """An inference service: `replicas` copies of a model, each on `gpus_per_replica` GPUs.
 
@@ -179,8 +184,12 @@ class InferenceWorkload(Strict):
     engine: EngineName = Field(default="generic", description="serving engine (catalog engines.yaml)")
     submit_at: Duration = Field(default=0.0, ge=0, description="when the service asks for its GPUs")
     arrivals: Arrivals
-    prompt_tokens: Length | None = Field(default=None, description="default: fixed 512 (not with traces)")
-    output_tokens: Length | None = Field(default=None, description="default: fixed 256 (not with traces)")
+    prompt_tokens: Length | None = Field(
+        default=None, description=f"default: fixed {DEFAULT_PROMPT_TOKENS} (not with traces)"
+    )
+    output_tokens: Length | None = Field(
+        default=None, description=f"default: fixed {DEFAULT_OUTPUT_TOKENS} (not with traces)"
+    )
     duration: Duration | None = Field(
         default=None,
         gt=0,

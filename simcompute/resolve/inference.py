@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from simcompute.catalog import Catalog, CatalogError, Engine, ModelSpec
 from simcompute.catalog.precision import compute_precision, kv_cache_dtype
 from simcompute.config import InferenceWorkload
-from simcompute.config.inference import Length
+from simcompute.config.inference import DEFAULT_OUTPUT_TOKENS, DEFAULT_PROMPT_TOKENS, Length
 from simcompute.errors import ConfigError
 from simcompute.perf.inference import ReplicaPerf, SessionTooLarge, estimate_replica
 from simcompute.resolve.cluster import ClusterSpec
 from simcompute.resolve.common import resolve_model
-from simcompute.traffic import DEFAULT_OUTPUT_TOKENS, DEFAULT_PROMPT_TOKENS
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from simcompute.config.inference import FixedLength, InferenceWorkload
+from simcompute.config.inference import (
+    DEFAULT_OUTPUT_TOKENS,
+    DEFAULT_PROMPT_TOKENS,
+    FixedLength,
+    InferenceWorkload,
+)
 from simcompute.traffic.arrivals import arrival_times, diurnal_rate_per_s
 from simcompute.traffic.lengths import sample_lengths
 from simcompute.traffic.trace import Requests, read_trace
-
-DEFAULT_PROMPT_TOKENS = 512
-DEFAULT_OUTPUT_TOKENS = 256
 
 
 def generate_requests(cfg: InferenceWorkload, rng: np.random.Generator, path: str) -> Requests:

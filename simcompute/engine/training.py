@@ -7,8 +7,20 @@ training go on and becomes durable `write_s` later. A failure of its hardware or
 preemption stops the job: the progress since the last durable checkpoint is lost (it will be
 recomputed), the GPUs go back, and the job waits in the queue again.
 
-The job's SimPy callbacks carry its `epoch`; an interruption bumps it, so callbacks of the
-cut-short phase do nothing when they fire.
+Its time on GPUs is one SimPy process (`_life`), started at its first placement: the restart
+overhead when one is due, then the running phase, to the finish. A failure of its hardware or
+a preemption interrupts the process (`Process.interrupt`) wherever it waits: back to the
+queue until the scheduler places it again, or, when spare GPUs replaced the failed node at
+once, straight into a new restart. What the scheduler must see at once (the GPUs given back,
+the work lost, the state its policies read, the event rows in the order things happened)
+changes synchronously in `start`, `interrupt` and `restart_in_place`; the process owns the
+waits between. Its submission is a plain timeout; starting the process wakes it for its first
+placement, a `_Placement` event for each later one. Placements and interruptions are
+processed before anything else at their instant, in the order the scheduler made them.
+
+Between its events the running phase is closed form: from its start, progress and periodic
+checkpoints follow, so it takes one timeout (its finish) however many steps and checkpoints
+it spans; its checkpoint rows and power segments are written when the phase ends.
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
+from simpy.events import URGENT
 
 from simcompute.engine.checkpoint import CHECKPOINT_ACTIVITY, RESTART_ACTIVITY, CheckpointPlan
 from simcompute.engine.cluster import Cluster
@@ -32,6 +45,18 @@ if TYPE_CHECKING:
 J_PER_KWH = 3.6e6
 COMPUTE, CHECKPOINT, RESTART = 0, 1, 2
 """Phases of a job's power segments in the ledger (its energy breakdown)."""
+IN_PLACE = "restart in place"
+"""Cause of an interruption after which the job keeps (replaced) GPUs and restarts at once."""
+
+
+class _Placement(simpy.Event):
+    """A queued job's placement on GPUs. Processed before anything else at its instant
+    (priority URGENT, like an interruption), so placements and interruptions reach the job
+    processes in the order the scheduler made them, ahead of what they trigger."""
+
+    def place(self) -> None:
+        self._ok, self._value = True, None
+        self.env.schedule(self, URGENT)
 
 
 class TrainingJob:
@@ -71,15 +96,37 @@ class TrainingJob:
         self.committed_s = 0.0  # progress saved in the last durable checkpoint
         self.state = "pending"
         self.since = 0.0  # start of the current state
-        self.epoch = 0
         self.needs_restart = False
+        self.run_s = 0.0  # length of the running phase (to its finish) when nothing stops it
         self.start_s: float | None = None
         self.end_s: float | None = None
         self.held_since: float | None = None
         self.held_s = self.compute_s = self.ckpt_s = self.restart_time_s = self.lost_s = 0.0
         self.failures = self.preemptions = self.restarts = self.checkpoints = 0
         self.run_writes = 0
+        self.process: simpy.Process | None = None  # from the first placement on
+        self._placed: _Placement | None = None  # the next placement, while queued again
         env.timeout(spec.submit_s).callbacks.append(self._submit)
+
+    # -- the process --------------------------------------------------------------------------
+
+    def _life(self):
+        """From the first placement: the restart overhead when due, then the running phase, to
+        the finish. A failure or preemption (`interrupt`) sends it back to the queue until
+        `start` places it again; a failure whose node was replaced at once (`restart_in_place`,
+        cause `IN_PLACE`) starts over from the restart."""
+        env = self.env
+        while True:
+            try:
+                if self.state == "restarting":
+                    yield env.timeout(self.restart_s)
+                    self._run()
+                yield env.timeout(self.run_s)
+                self._finish()
+                return
+            except simpy.Interrupt as stop:
+                if stop.cause != IN_PLACE:
+                    yield self._placed
 
     # -- the running phase in closed form ---------------------------------------------------
     # From its start (time t0, progress p0) the job alternates compute and checkpoints with a
@@ -123,7 +170,7 @@ class TrainingJob:
         first, work = self._first_checkpoint(), self.work_total_s
         self.run_writes = max(0, math.ceil((work - first) / self.period_s - 1e-9)) if first < work else 0
         blocking = 0.0 if self.ckpt.asynchronous else self.ckpt.write_s
-        self._after(work - self.progress_s + self.run_writes * blocking, self._finish)
+        self.run_s = work - self.progress_s + self.run_writes * blocking
 
     def _end_run(self, t_s: float) -> None:
         """Account the running phase up to `t_s`: progress, checkpoints, power segments."""
@@ -174,10 +221,6 @@ class TrainingJob:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _after(self, delay_s: float, handler) -> None:
-        epoch = self.epoch
-        self.env.timeout(delay_s).callbacks.append(lambda _e: handler() if epoch == self.epoch else None)
-
     @property
     def running(self) -> bool:
         return self.state in ("running", "restarting")
@@ -215,9 +258,15 @@ class TrainingJob:
             self.start_s = now
         self.records.event(now, self.name, "start", self.gpus)
         self._resume()
+        if self.process is None:  # starting the process is the wake-up of its first placement
+            self.process = self.env.process(self._life())
+        else:
+            assert self._placed is not None
+            self._placed.place()
 
     def _resume(self) -> None:
-        """Pay the restart overhead after an interruption, then compute."""
+        """Begin the restart overhead after an interruption (the process waits it out), or
+        computing."""
         now = self.env.now
         if not self.needs_restart:
             self._run()
@@ -229,7 +278,6 @@ class TrainingJob:
             return
         self.state, self.since = "restarting", now
         self.ledger.set(self.owner, now, self.gpus, self.restart_power, RESTART)
-        self._after(self.restart_s, self._run)
 
     def _release(self) -> None:
         now = self.env.now
@@ -244,7 +292,6 @@ class TrainingJob:
         self.progress_s = self.work_total_s
         self.state = "done"
         self.end_s = self.env.now
-        self.epoch += 1
         self._release()
         self.records.event(self.env.now, self.name, "finish", self.gpus)
         assert self.scheduler is not None
@@ -259,7 +306,6 @@ class TrainingJob:
         lost = self.progress_s - self.committed_s
         self.lost_s += lost
         self.progress_s = self.committed_s
-        self.epoch += 1
         self.needs_restart = True
         if event == "failure":
             self.failures += 1
@@ -269,15 +315,21 @@ class TrainingJob:
         self.records.event(now, self.name, event, self.gpus, text)
 
     def interrupt(self, event: str, detail: str = "") -> None:
-        """Stop now (a failure of its hardware, or a preemption); the GPUs go back."""
+        """Stop now (a failure of its hardware, or a preemption); the GPUs go back and the
+        process waits for its next placement."""
         self._lose(event, detail)
         self._release()
         self.state = "queued"
+        self._placed = _Placement(self.env)
+        assert self.process is not None
+        self.process.interrupt(event)
 
     def restart_in_place(self, detail: str) -> None:
         """A failure whose node was replaced at once from free GPUs: restart on the new set."""
         self._lose("failure", detail)
         self._resume()
+        assert self.process is not None
+        self.process.interrupt(IN_PLACE)
 
     def close(self, end_s: float) -> None:
         """The run ends at `end_s` (horizon): count the time of the state it is in."""

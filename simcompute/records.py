@@ -68,7 +68,8 @@ class PowerSegments:
             if which is None:
                 col[sl] = values
             else:
-                np.take(np.asarray(values, dtype=col.dtype), which, out=col[sl])
+                # mode="clip": `which` holds valid levels; the default mode buffers `out` (a copy)
+                np.take(np.asarray(values, dtype=col.dtype), which, out=col[sl], mode="clip")
         self._n += m
 
     def columns(self) -> dict[str, np.ndarray]:

@@ -100,7 +100,8 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
         onsite_l_per_j = facility.water_l_per_j(it_w, wet)
     else:
         onsite_l_per_j = np.full(len(dt), site.wue_l_per_kwh / J_PER_KWH)
-    fac_kwh_per_w = pue * dt / J_PER_KWH  # facility kWh per watt of IT power in each interval
+    fac_kwh_per_w = np.multiply(pue, dt, out=pue)  # facility kWh per watt of IT power in each
+    fac_kwh_per_w /= J_PER_KWH  # interval (in place: each large temporary costs a fresh buffer)
     del pue
     prefix = np.empty(n)  # reused by every total
     prefix[0] = 0.0
@@ -123,12 +124,17 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
     it_j = np.bincount(codes, weights=seg_it * inside, minlength=n_owners)[:n_owners]
     del inside
     fac_kwh = total(fac_kwh_per_w)
-    cooling_j = total(np.divide(cooling_w * dt, it_w, out=np.zeros_like(it_w), where=it_w > 0))
-    co2_kg = total(fac_kwh_per_w * grid["carbon"]) / 1000.0
-    marginal_co2_kg = total(fac_kwh_per_w * grid["marginal"]) / 1000.0
-    energy_cost_usd = total(fac_kwh_per_w * grid["price"])
-    water_onsite_l = total(dt * onsite_l_per_j)
-    del fac_kwh_per_w
+    scratch = np.multiply(cooling_w, dt)  # one buffer for the weights below
+    powered = it_w > 0
+    np.divide(scratch, it_w, out=scratch, where=powered)
+    scratch[~powered] = 0.0
+    del powered
+    cooling_j = total(scratch)
+    co2_kg = total(np.multiply(fac_kwh_per_w, grid["carbon"], out=scratch)) / 1000.0
+    marginal_co2_kg = total(np.multiply(fac_kwh_per_w, grid["marginal"], out=scratch)) / 1000.0
+    energy_cost_usd = total(np.multiply(fac_kwh_per_w, grid["price"], out=scratch))
+    water_onsite_l = total(np.multiply(dt, onsite_l_per_j, out=scratch))
+    del fac_kwh_per_w, scratch
     water_rate = it_w * onsite_l_per_j + facility_w / J_PER_KWH * site.grid.water_intensity_l_per_kwh
     return Accounting(
         owners=list(owners),

@@ -95,6 +95,13 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     profile = load_profile(path) if path else None
     cluster = resolve_cluster(scenario, catalog, profile)
     console = make_console()
+    if not any(isinstance(w, TrainingWorkload) for w in scenario.workloads):
+        console.print(
+            f"{scenario.name}: no training workload to plan (plan-serving sizes inference services)",
+            markup=False,
+            highlight=False,
+        )
+        return 0
     for i, workload in enumerate(scenario.workloads):
         if not isinstance(workload, TrainingWorkload):
             continue
@@ -116,7 +123,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             highlight=False,
         )
         table = Table(title=f"{workload.name}: top {min(args.top, len(fitting))} layouts, fastest first")
-        for label in ("layout", "step", "MFU", "tokens/s", "memory GB", "GPU-h"):
+        for label in ("layout", "step", "MFU", "tokens/s", "memory GiB", "GPU-h"):
             table.add_column(
                 label, justify="left" if label == "layout" else "right", no_wrap=label == "layout"
             )

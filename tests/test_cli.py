@@ -141,3 +141,15 @@ def test_carbon_window_answers_in_human_units_and_warns_on_a_flat_grid(capsys):
     assert out.startswith("best start: +") and " kg CO2 vs " in out and "note:" not in out
     assert main(["carbon-window", str(SCENARIOS / "quickstart.yaml"), "--window", "3h"]) == 0
     assert "note: every start emits the same CO2" in capsys.readouterr().out
+
+
+def test_plan_prints_the_fastest_fitting_layout_in_gib(capsys):
+    assert main(["plan", str(SCENARIOS / "quickstart.yaml"), "--top", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "fastest layout that fits 64 x a100-80gb (80 GiB): tp=" in out
+    assert "memory GiB" in out
+
+
+def test_plan_says_when_there_is_no_training_workload(capsys):
+    assert main(["plan", str(SCENARIOS / "llama2-7b-serving.yaml")]) == 0
+    assert "no training workload to plan" in capsys.readouterr().out

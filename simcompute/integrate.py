@@ -30,13 +30,19 @@ def interval_means(
     out = np.zeros((max(n, 0), len(columns)))
     if len(t_start) == 0 or n < 1:
         return out[:, 0] if squeeze else out
-    t0 = np.clip(np.asarray(t_start, dtype=float), edges[0], edges[-1])
-    t1 = np.clip(np.asarray(t_end, dtype=float), edges[0], edges[-1])
+    t0 = np.asarray(t_start, dtype=float)
+    t1 = np.asarray(t_end, dtype=float)
+    if t0.min() < edges[0] or t1.max() > edges[-1]:
+        t0, t1 = np.clip(t0, edges[0], edges[-1]), np.clip(t1, edges[0], edges[-1])
     keep = t1 > t0
     if not keep.all():
         t0, t1, columns = t0[keep], t1[keep], [v[keep] for v in columns]
-    first = np.searchsorted(edges, t0, side="right") - 1  # interval holding the start
-    last = np.minimum(np.searchsorted(edges, t1, side="right") - 1, n - 1)  # ... the end
+    del keep
+    first = np.searchsorted(edges, t0, side="right")
+    first -= 1  # interval holding the start
+    last = np.searchsorted(edges, t1, side="right")
+    last -= 1
+    np.minimum(last, n - 1, out=last)  # ... the end
     # Segments that cross an interval edge (few: the rest lie inside one interval and are
     # one head piece each): their head ends at the edge, their tail starts at the last one.
     cross = np.flatnonzero(first != last)
@@ -46,8 +52,9 @@ def interval_means(
     tail = t1[cross] - edges[last_x]
     spans = np.flatnonzero(last_x > first_x + 1)  # whole intervals first+1 .. last-1 between
     width = np.diff(edges)
+    piece = np.empty(len(head))  # one buffer for every column's head pieces
     for j, v in enumerate(columns):
-        energy = np.bincount(first, weights=v * head, minlength=n)
+        energy = np.bincount(first, weights=np.multiply(v, head, out=piece), minlength=n)
         v_x = v[cross]
         energy += np.bincount(last_x, weights=v_x * tail, minlength=n)
         if len(spans):

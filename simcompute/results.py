@@ -314,12 +314,20 @@ def build_timeseries(
     else:
         means = np.zeros((0, len(components)))
     t = edges[:-1]
-    site_values = [acc.cooling_w, acc.facility_w, acc.dry_bulb_c, acc.carbon_g_per_kwh, acc.price_usd_per_kwh,
-                   acc.water_l_per_s]  # fmt: skip
+    site_values = [
+        acc.cooling_w,
+        acc.facility_w,
+        acc.carbon_g_per_kwh,
+        acc.price_usd_per_kwh,
+        acc.water_l_per_s,
+    ]
+    if acc.dry_bulb_c is not None:
+        site_values.append(acc.dry_bulb_c)
     if end > 0:
         site_means = interval_means(acc.edges[:-1], acc.edges[1:], site_values, edges)
     else:
         site_means = np.zeros((0, len(site_values)))
+    outdoor_c = site_means[:, 5] if acc.dry_bulb_c is not None else np.full(len(t), np.nan)
     it_kw = means[:, :3].sum(axis=1) / 1000.0
     facility_kw = site_means[:, 1] / 1000.0
     return pd.DataFrame(
@@ -334,10 +342,10 @@ def build_timeseries(
             "facility_power_kw": facility_kw,
             "pue": _ratio(facility_kw, it_kw),
             "gpus_busy": means[:, 3],
-            "outdoor_temp_c": site_means[:, 2],
-            "carbon_intensity_g_per_kwh": site_means[:, 3],
-            "price_usd_per_kwh": site_means[:, 4],
-            "water_l": site_means[:, 5] * np.diff(edges),
+            "outdoor_temp_c": outdoor_c,
+            "carbon_intensity_g_per_kwh": site_means[:, 2],
+            "price_usd_per_kwh": site_means[:, 3],
+            "water_l": site_means[:, 4] * np.diff(edges),
         }
     )
 

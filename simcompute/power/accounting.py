@@ -35,7 +35,7 @@ class Accounting:
     it_w: np.ndarray
     cooling_w: np.ndarray
     facility_w: np.ndarray
-    dry_bulb_c: np.ndarray
+    dry_bulb_c: np.ndarray | None  # None: no weather (constant PUE)
     carbon_g_per_kwh: np.ndarray
     price_usd_per_kwh: np.ndarray
     water_l_per_s: np.ndarray
@@ -55,6 +55,8 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
 
     `site` is a resolved `SiteSpec`; `power` the ledger segments (owner as a categorical over
     `owners`). The shift moves only the calendar (weather, intensity, prices), not the run.
+    Arrays as long as the segments or the intervals are written into a few reused buffers: at
+    a million requests each is tens of MB, and fresh memory costs more than the arithmetic.
     """
     n_owners = len(owners)
     t0 = power["t_start_s"].to_numpy(dtype=float)
@@ -62,66 +64,56 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
     seg_it = power["gpu_power_w"].to_numpy(dtype=float) + power["host_power_w"].to_numpy(dtype=float)
     seg_it += power["network_power_w"].to_numpy(dtype=float)
     codes = np.asarray(power["owner"].cat.codes if len(power) else [], dtype=np.int64)
-    edges = _sorted_unique(
-        np.concatenate([[0.0, end_s], t0, t1, hour_boundaries(site.start_hour, offset_s, end_s)])
-    )
-    edges = edges[np.searchsorted(edges, 0.0) : np.searchsorted(edges, end_s, side="right")]  # in [0, end]
-    if len(edges) < 2:
-        edges = np.array([0.0, end_s])
+    bounds = hour_boundaries(site.start_hour, offset_s, end_s)
+    edges = _edges(t0, t1, end_s, bounds)
+    n = len(edges)
     dt = np.diff(edges)
     # every segment starts and ends on an edge: its first and last edge index (n = after the run)
-    n = len(edges)
     first = np.searchsorted(edges, t0)
     last = np.searchsorted(edges, t1)
     it_w = _total_level(first, last, seg_it, n) if end_s > 0 else np.zeros(len(dt))
     np.minimum(first, n - 1, out=first)  # for the totals: after the run = at its last edge
     np.minimum(last, n - 1, out=last)
-    mid = 0.5 * (edges[:-1] + edges[1:])
-    hour = np.floor(site.start_hour + (mid + offset_s) / SECONDS_PER_HOUR).astype(np.int64)
-    del mid
-    # hourly series looked up once per calendar hour, then spread over the intervals (edges
-    # are sorted, so the hours of the intervals run from hour[0] to hour[-1])
-    hour_of = hour - hour[0]
-    hours = np.arange(hour[0], hour[-1] + 1)
-    del hour
-    grid = {name: series[hour_of] for name, series in site.grid.hourly(hours).items()}
+    # Calendar hours: every hour boundary inside the run is an edge, so the intervals of each
+    # hour are a run of consecutive intervals; hourly series are looked up once per hour and
+    # repeated over its intervals.
+    first_hour = int(np.floor(site.start_hour + offset_s / SECONDS_PER_HOUR))
+    per_hour = np.diff(np.concatenate([[0], np.searchsorted(edges, bounds), [n - 1]]))
+    hours = np.arange(first_hour, first_hour + len(per_hour))
+    grid = site.grid.hourly(hours)
     facility = site.facility
     if isinstance(facility, ConstantPue):
         facility_w = it_w * facility.pue
         cooling_w = facility_w - it_w
-        dry = np.full(len(dt), np.nan)
-        wet = None
+        dry = wet = None
     else:
-        dry, wet = (series[hour_of] for series in site.weather.at(hours))
+        dry, wet = (np.repeat(series, per_hour) for series in site.weather.at(hours))
         facility_w, cooling_w = facility.facility_w(it_w, wet)
-    del hour_of
     pue = np.divide(facility_w, it_w, out=np.ones_like(it_w), where=it_w > 0)
-    if site.water_from_cooling:
-        onsite_l_per_j = facility.water_l_per_j(it_w, wet)
-    else:
-        onsite_l_per_j = np.full(len(dt), site.wue_l_per_kwh / J_PER_KWH)
     fac_kwh_per_w = np.multiply(pue, dt, out=pue)  # facility kWh per watt of IT power in each
-    fac_kwh_per_w /= J_PER_KWH  # interval (in place: each large temporary costs a fresh buffer)
+    fac_kwh_per_w /= J_PER_KWH  # interval
     del pue
-    prefix = np.empty(n)  # reused by every total
+    prefix = np.empty(n)  # buffers reused by every total
     prefix[0] = 0.0
+    ends, starts = np.empty(len(t0)), np.empty(len(t0))
 
     def total(weight: np.ndarray) -> np.ndarray:
         """Each owner's IT power integrated against a per-interval weight: per segment, its
         watts x the weight's sum over the intervals it covers (a difference of prefix sums),
         added up per owner. O(segments), whatever the number of owners."""
-        if np.isnan(weight).any():  # a missing series (e.g. no marginal intensity): NaN for all
-            return np.full(n_owners, np.nan)
         np.cumsum(weight, out=prefix[1:])  # sum of weight up to each edge
-        covered = prefix[last]
-        covered -= prefix[first]
+        if np.isnan(prefix[-1]):  # a missing series (e.g. no marginal intensity): NaN for all
+            return np.full(n_owners, np.nan)
+        covered = np.take(prefix, last, out=ends, mode="clip")  # clip: indices are valid, no copy
+        covered -= np.take(prefix, first, out=starts, mode="clip")
         covered *= seg_it
         return np.bincount(codes, weights=covered, minlength=n_owners)[:n_owners]
 
-    inside = t1 - t0  # exact seconds in the run (segments reaching outside it clipped)
+    inside = np.subtract(t1, t0, out=ends)  # exact seconds in the run (segments reaching outside it clipped)
     if len(t0) and (t0.min() < 0.0 or t1.max() > end_s):
         inside = np.clip(t1, 0.0, end_s) - np.clip(t0, 0.0, end_s)
-    it_j = np.bincount(codes, weights=seg_it * inside, minlength=n_owners)[:n_owners]
+    inside *= seg_it
+    it_j = np.bincount(codes, weights=inside, minlength=n_owners)[:n_owners]
     del inside
     fac_kwh = total(fac_kwh_per_w)
     scratch = np.multiply(cooling_w, dt)  # one buffer for the weights below
@@ -130,12 +122,25 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
     scratch[~powered] = 0.0
     del powered
     cooling_j = total(scratch)
-    co2_kg = total(np.multiply(fac_kwh_per_w, grid["carbon"], out=scratch)) / 1000.0
-    marginal_co2_kg = total(np.multiply(fac_kwh_per_w, grid["marginal"], out=scratch)) / 1000.0
-    energy_cost_usd = total(np.multiply(fac_kwh_per_w, grid["price"], out=scratch))
+    carbon, price = np.repeat(grid["carbon"], per_hour), np.repeat(grid["price"], per_hour)
+    co2_kg = total(np.multiply(fac_kwh_per_w, carbon, out=scratch)) / 1000.0
+    if np.isnan(grid["marginal"]).any():
+        marginal_co2_kg = np.full(n_owners, np.nan)
+    else:
+        marginal = np.repeat(grid["marginal"], per_hour)
+        marginal_co2_kg = total(np.multiply(fac_kwh_per_w, marginal, out=scratch)) / 1000.0
+        del marginal
+    energy_cost_usd = total(np.multiply(fac_kwh_per_w, price, out=scratch))
+    if site.water_from_cooling:
+        onsite_l_per_j = facility.water_l_per_j(it_w, wet)
+    else:
+        onsite_l_per_j = site.wue_l_per_kwh / J_PER_KWH  # the same in every interval
     water_onsite_l = total(np.multiply(dt, onsite_l_per_j, out=scratch))
-    del fac_kwh_per_w, scratch
-    water_rate = it_w * onsite_l_per_j + facility_w / J_PER_KWH * site.grid.water_intensity_l_per_kwh
+    del fac_kwh_per_w
+    offsite = np.divide(facility_w, J_PER_KWH, out=scratch)
+    offsite *= site.grid.water_intensity_l_per_kwh
+    water_rate = np.multiply(it_w, onsite_l_per_j)
+    water_rate += offsite
     return Accounting(
         owners=list(owners),
         it_j=it_j,
@@ -151,10 +156,25 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
         cooling_w=cooling_w,
         facility_w=facility_w,
         dry_bulb_c=dry,
-        carbon_g_per_kwh=grid["carbon"],
-        price_usd_per_kwh=grid["price"],
+        carbon_g_per_kwh=carbon,
+        price_usd_per_kwh=price,
         water_l_per_s=water_rate,
     )
+
+
+def _edges(t0: np.ndarray, t1: np.ndarray, end_s: float, bounds: np.ndarray) -> np.ndarray:
+    """The sorted distinct change points in [0, end_s]: 0, end_s, every segment's start and end,
+    and the hour boundaries `bounds`. A segment's end is only added where the next segment
+    does not start there (one timeline's segments are contiguous: each end is the next start)."""
+    ends = t1[:-1][t1[:-1] != t0[1:]] if len(t1) > 1 else t1[:0]
+    values = np.concatenate([[0.0, end_s], t0, ends, t1[-1:], bounds])
+    values.sort(kind="stable")  # long sorted runs (one replica's timeline): near-linear
+    keep = np.empty(len(values), dtype=bool)
+    keep[:1] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    edges = values[keep]
+    edges = edges[np.searchsorted(edges, 0.0) : np.searchsorted(edges, end_s, side="right")]  # in [0, end]
+    return edges if len(edges) >= 2 else np.array([0.0, end_s])
 
 
 def _total_level(first: np.ndarray, last: np.ndarray, watts: np.ndarray, n: int) -> np.ndarray:
@@ -166,13 +186,3 @@ def _total_level(first: np.ndarray, last: np.ndarray, watts: np.ndarray, n: int)
     delta = np.bincount(first, weights=watts, minlength=n + 1)
     delta -= np.bincount(last, weights=watts, minlength=n + 1)
     return np.cumsum(delta[: n - 1])
-
-
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    """`np.unique(values)` by a stable sort: segment times come in long sorted runs (one
-    replica's timeline), which a merge sort takes in near-linear time."""
-    values = np.sort(values, kind="stable")
-    keep = np.empty(len(values), dtype=bool)
-    keep[:1] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from simcompute.config import load_scenario
-from simcompute.power.accounting import _total_level, account
+from simcompute.power.accounting import _edges, _total_level, account
 from simcompute.resolve import resolve
 
 
@@ -58,3 +58,16 @@ def test_many_owners_without_an_owners_by_intervals_matrix(site):
     expected = np.bincount(codes, weights=gpu_w * inside, minlength=20_000)
     np.testing.assert_allclose(acc.it_j, expected, rtol=1e-12)
     assert acc.facility_j.sum() == pytest.approx(acc.it_j.sum() * site.facility.pue, rel=1e-9)
+
+
+def test_edges_are_every_change_point_in_the_run():
+    # a contiguous timeline (each end is the next start), then overlapping, gapped segments
+    rng = np.random.default_rng(3)
+    timeline = np.cumsum(rng.uniform(0.1, 2.0, 400))
+    t0 = np.concatenate([timeline[:-1], rng.uniform(-5, 700, 200)])
+    t1 = np.concatenate([timeline[1:], t0[399:] + rng.uniform(0, 50, 200)])
+    end, bounds = 600.0, np.array([100.0, 250.5])
+    expected = np.unique(np.concatenate([[0.0, end], t0, t1, bounds]))
+    expected = expected[(expected >= 0) & (expected <= end)]
+    np.testing.assert_array_equal(_edges(t0, t1, end, bounds), expected)
+    assert _edges(t0[:0], t1[:0], end, bounds[:0]).tolist() == [0.0, end]

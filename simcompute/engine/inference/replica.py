@@ -51,9 +51,9 @@ class Segments:
             self.flat.extend((t0, t1, tokens))
 
     def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Start and end times, and tokens as integers."""
+        """Start and end times, and tokens as integers (`np.intp`)."""
         triples = np.frombuffer(self.flat).reshape(-1, 3)
-        return triples[:, 0], triples[:, 1], triples[:, 2].astype(np.int64)
+        return triples[:, 0], triples[:, 1], triples[:, 2].astype(np.intp)
 
 
 class Replica(ABC):

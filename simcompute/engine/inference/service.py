@@ -196,7 +196,7 @@ class ServiceRun:
             levels = np.flatnonzero(counts)
             lookup = np.zeros(len(counts), dtype=np.intp)
             lookup[levels] = np.arange(len(levels))
-            which = lookup[tokens]
+            which = np.take(lookup, tokens, out=tokens, mode="clip")  # level of each segment, in place
             per_gpu = [self.slot.at(step.activity(int(k)) if k > 0 else 0.0) for k in levels]
             ledger.add_segments(owner, t0, t1, self.tp, per_gpu, which)
 

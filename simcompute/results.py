@@ -13,7 +13,7 @@ import pandas as pd
 from simcompute.engine.cluster import FAILED_OWNER, IDLE_OWNER
 from simcompute.engine.inference.metrics import latency_summary, requests_frame
 from simcompute.integrate import default_interval, interval_edges, interval_means
-from simcompute.power.accounting import Accounting, account
+from simcompute.power.accounting import SITE_SERIES, Accounting, account
 from simcompute.realism.residual import load_residuals
 from simcompute.realism.wholerun import DEFAULT_SAMPLES, INTERVAL_COLUMNS, quantiles, relative_samples
 from simcompute.records import Records
@@ -314,22 +314,10 @@ def build_timeseries(
     else:
         means = np.zeros((0, len(components)))
     t = edges[:-1]
-    site_values = [
-        acc.cooling_w,
-        acc.facility_w,
-        acc.carbon_g_per_kwh,
-        acc.price_usd_per_kwh,
-        acc.water_l_per_s,
-    ]
-    if acc.dry_bulb_c is not None:
-        site_values.append(acc.dry_bulb_c)
-    if end > 0:
-        site_means = interval_means(acc.edges[:-1], acc.edges[1:], site_values, edges)
-    else:
-        site_means = np.zeros((0, len(site_values)))
-    outdoor_c = site_means[:, 5] if acc.dry_bulb_c is not None else np.full(len(t), np.nan)
-    it_kw = means[:, :3].sum(axis=1) / 1000.0
-    facility_kw = site_means[:, 1] / 1000.0
+    it_w = means[:, 0] + means[:, 1] + means[:, 2]
+    site = acc.site.means(edges, it_w) if end > 0 else {name: np.zeros(0) for name in SITE_SERIES}
+    it_kw = it_w / 1000.0
+    facility_kw = site["facility_w"] / 1000.0
     return pd.DataFrame(
         {
             "t_s": t,
@@ -338,14 +326,14 @@ def build_timeseries(
             "host_power_kw": means[:, 1] / 1000.0,
             "network_power_kw": means[:, 2] / 1000.0,
             "it_power_kw": it_kw,
-            "cooling_power_kw": site_means[:, 0] / 1000.0,
+            "cooling_power_kw": site["cooling_w"] / 1000.0,
             "facility_power_kw": facility_kw,
             "pue": _ratio(facility_kw, it_kw),
             "gpus_busy": means[:, 3],
-            "outdoor_temp_c": outdoor_c,
-            "carbon_intensity_g_per_kwh": site_means[:, 2],
-            "price_usd_per_kwh": site_means[:, 3],
-            "water_l": site_means[:, 4] * np.diff(edges),
+            "outdoor_temp_c": site["dry_bulb_c"],
+            "carbon_intensity_g_per_kwh": site["carbon_g_per_kwh"],
+            "price_usd_per_kwh": site["price_usd_per_kwh"],
+            "water_l": site["water_l_per_s"] * np.diff(edges),
         }
     )
 

@@ -1,10 +1,13 @@
 """Facility, carbon, water and price accounting over time, exact for piecewise-constant power.
 
 Every owner's IT power is constant between its ledger changes; weather, carbon intensity and
-prices are constant within each calendar hour. On the union of all change points and hour
-boundaries (the *elementary intervals*) everything is constant, so each integral below is an
-exact sum of value x duration. Facility overhead is shared between owners in proportion to
-their IT power at each instant (PUE(t) depends on the total IT load and the weather).
+prices are constant within each calendar hour. Facility overhead is shared between owners in
+proportion to their IT power at each instant.
+- With a constant PUE everything is linear in IT power, so each owner's totals are sums over
+  its own segments (split at hour boundaries where an hourly price or intensity changes).
+- With weather-driven cooling, PUE(t) depends on the total IT load and the weather, so the run
+  is cut at the union of all change points and hour boundaries (the *elementary intervals*),
+  on which everything is constant, and each integral is an exact sum of value x duration.
 """
 
 from __future__ import annotations
@@ -14,13 +17,77 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from simcompute.integrate import interval_means
 from simcompute.power.facility import ConstantPue
 from simcompute.units import J_PER_KWH, SECONDS_PER_HOUR
+
+SITE_SERIES = (
+    "cooling_w",
+    "facility_w",
+    "dry_bulb_c",
+    "carbon_g_per_kwh",
+    "price_usd_per_kwh",
+    "water_l_per_s",
+)
+"""The site's series over time that `SiteSeries.means` averages."""
+
+
+@dataclass(frozen=True)
+class ElementarySeries:
+    """The site's series on the elementary intervals between `edges` (`dry_bulb_c` is None
+    without weather)."""
+
+    edges: np.ndarray
+    cooling_w: np.ndarray
+    facility_w: np.ndarray
+    dry_bulb_c: np.ndarray | None
+    carbon_g_per_kwh: np.ndarray
+    price_usd_per_kwh: np.ndarray
+    water_l_per_s: np.ndarray
+
+    def means(self, edges: np.ndarray, it_w: np.ndarray) -> dict[str, np.ndarray]:
+        """Each `SITE_SERIES` averaged over [edges[i], edges[i+1]) (`it_w`, the IT power means
+        there, is not needed: the series hold it)."""
+        names = [name for name in SITE_SERIES if getattr(self, name) is not None]
+        values = [getattr(self, name) for name in names]
+        means = interval_means(self.edges[:-1], self.edges[1:], values, edges)
+        out = {name: means[:, i] for i, name in enumerate(names)}
+        out.setdefault("dry_bulb_c", np.full(len(edges) - 1, np.nan))
+        return out
+
+
+@dataclass(frozen=True)
+class LinearSeries:
+    """The site's series under a constant PUE: facility, cooling and water are linear in IT
+    power; intensity and price are constant within each hour between `hour_edges`."""
+
+    pue: float
+    onsite_l_per_j: float
+    offsite_l_per_kwh: float
+    hour_edges: np.ndarray
+    carbon_g_per_kwh: np.ndarray
+    price_usd_per_kwh: np.ndarray
+
+    def means(self, edges: np.ndarray, it_w: np.ndarray) -> dict[str, np.ndarray]:
+        """Each `SITE_SERIES` averaged over [edges[i], edges[i+1]), where the IT power
+        averages `it_w`."""
+        hourly = interval_means(
+            self.hour_edges[:-1], self.hour_edges[1:], [self.carbon_g_per_kwh, self.price_usd_per_kwh], edges
+        )
+        facility_w = it_w * self.pue
+        return {
+            "cooling_w": facility_w - it_w,
+            "facility_w": facility_w,
+            "dry_bulb_c": np.full(len(it_w), np.nan),
+            "carbon_g_per_kwh": hourly[:, 0],
+            "price_usd_per_kwh": hourly[:, 1],
+            "water_l_per_s": it_w * self.onsite_l_per_j + facility_w / J_PER_KWH * self.offsite_l_per_kwh,
+        }
 
 
 @dataclass(frozen=True)
 class Accounting:
-    """Totals per owner (arrays in owner order) and the elementary-interval series."""
+    """Totals per owner (arrays in owner order) and the site's series over time."""
 
     owners: list[str]
     it_j: np.ndarray
@@ -31,14 +98,7 @@ class Accounting:
     energy_cost_usd: np.ndarray
     water_onsite_l: np.ndarray
     water_offsite_l: np.ndarray
-    edges: np.ndarray
-    it_w: np.ndarray
-    cooling_w: np.ndarray
-    facility_w: np.ndarray
-    dry_bulb_c: np.ndarray | None  # None: no weather (constant PUE)
-    carbon_g_per_kwh: np.ndarray
-    price_usd_per_kwh: np.ndarray
-    water_l_per_s: np.ndarray
+    site: ElementarySeries | LinearSeries
 
 
 def hour_boundaries(start_hour: float, offset_s: float, end_s: float) -> np.ndarray:
@@ -55,16 +115,92 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
 
     `site` is a resolved `SiteSpec`; `power` the ledger segments (owner as a categorical over
     `owners`). The shift moves only the calendar (weather, intensity, prices), not the run.
-    Arrays as long as the segments or the intervals are written into a few reused buffers: at
-    a million requests each is tens of MB, and fresh memory costs more than the arithmetic.
     """
-    n_owners = len(owners)
+    if isinstance(site.facility, ConstantPue) and not site.water_from_cooling:
+        return _account_linear(site, power, owners, end_s, offset_s)
+    return _account_intervals(site, power, owners, end_s, offset_s)
+
+
+def _segments(power: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Start and end times, IT watts and owner codes of the ledger's segments."""
     t0 = power["t_start_s"].to_numpy(dtype=float)
     t1 = power["t_end_s"].to_numpy(dtype=float)
     seg_it = power["gpu_power_w"].to_numpy(dtype=float) + power["host_power_w"].to_numpy(dtype=float)
     seg_it += power["network_power_w"].to_numpy(dtype=float)
     codes = np.asarray(power["owner"].cat.codes if len(power) else [], dtype=np.int64)
+    return t0, t1, seg_it, codes
+
+
+def _hours(site, offset_s: float, end_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """The hour boundaries inside the run, and the absolute index of each hour it touches."""
     bounds = hour_boundaries(site.start_hour, offset_s, end_s)
+    first_hour = int(np.floor(site.start_hour + offset_s / SECONDS_PER_HOUR))
+    return bounds, np.arange(first_hour, first_hour + len(bounds) + 1)
+
+
+def _account_linear(
+    site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s: float
+) -> Accounting:
+    """Constant PUE: every total is a sum over each owner's segments (O(segments))."""
+    n_owners, pue = len(owners), site.facility.pue
+    t0, t1, seg_it, codes = _segments(power)
+    if len(t0) and (t0.min() < 0.0 or t1.max() > end_s):
+        t0, t1 = np.clip(t0, 0.0, end_s), np.clip(t1, 0.0, end_s)
+    energy = t1 - t0  # exact seconds in the run x watts: each segment's IT joules
+    energy *= seg_it
+    it_j = np.bincount(codes, weights=energy, minlength=n_owners)[:n_owners]
+    bounds, hours = _hours(site, offset_s, end_s)
+    hour_edges = np.concatenate([[0.0], bounds, [end_s]])
+    grid = site.grid.hourly(hours)
+    # the hour of each start and end (an end on a boundary belongs to the hour before it)
+    start_hour = np.searchsorted(bounds, t0, side="right")
+    end_hour = np.searchsorted(bounds, t1, side="left")
+    cross = np.flatnonzero(end_hour > start_hour)  # few: segments that span an hour boundary
+    a, b = start_hour[cross], end_hour[cross]
+    head_s, tail_s = hour_edges[a + 1] - t0[cross], t1[cross] - hour_edges[b]
+    piece = np.empty(len(t0))
+
+    def hourly_total(per_hour: np.ndarray) -> np.ndarray:
+        """Each owner's IT joules weighted by an hourly series."""
+        if np.isnan(per_hour).any():  # a missing series (e.g. no marginal intensity): NaN for all
+            return np.full(n_owners, np.nan)
+        weighted = np.take(per_hour, start_hour, out=piece, mode="clip")
+        weighted *= energy
+        if len(cross):  # head and tail pieces, and the whole hours between them
+            whole = np.concatenate([[0.0], np.cumsum(per_hour * np.diff(hour_edges))])
+            weighted[cross] = seg_it[cross] * (
+                head_s * per_hour[a] + tail_s * per_hour[b] + (whole[b] - whole[a + 1])
+            )
+        return np.bincount(codes, weights=weighted, minlength=n_owners)[:n_owners]
+
+    facility_j = it_j * pue
+    fac_kwh_per_j = pue / J_PER_KWH  # facility kWh per IT joule
+    onsite_l_per_j = site.wue_l_per_kwh / J_PER_KWH
+    offsite = site.grid.water_intensity_l_per_kwh
+    return Accounting(
+        owners=list(owners),
+        it_j=it_j,
+        facility_j=facility_j,
+        cooling_j=facility_j - it_j,
+        co2_kg=hourly_total(grid["carbon"]) * fac_kwh_per_j / 1000.0,
+        marginal_co2_kg=hourly_total(grid["marginal"]) * fac_kwh_per_j / 1000.0,
+        energy_cost_usd=hourly_total(grid["price"]) * fac_kwh_per_j,
+        water_onsite_l=it_j * onsite_l_per_j,
+        water_offsite_l=it_j * fac_kwh_per_j * offsite,
+        site=LinearSeries(pue, onsite_l_per_j, offsite, hour_edges, grid["carbon"], grid["price"]),
+    )
+
+
+def _account_intervals(
+    site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s: float = 0.0
+) -> Accounting:
+    """Any facility: the totals and series on the elementary intervals (see the module
+    docstring). Arrays as long as the segments or the intervals are written into a few reused
+    buffers: at a million requests each is tens of MB, and fresh memory costs more than the
+    arithmetic."""
+    n_owners = len(owners)
+    t0, t1, seg_it, codes = _segments(power)
+    bounds, hours = _hours(site, offset_s, end_s)
     edges = _edges(t0, t1, end_s, bounds)
     n = len(edges)
     dt = np.diff(edges)
@@ -77,9 +213,7 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
     # Calendar hours: every hour boundary inside the run is an edge, so the intervals of each
     # hour are a run of consecutive intervals; hourly series are looked up once per hour and
     # repeated over its intervals.
-    first_hour = int(np.floor(site.start_hour + offset_s / SECONDS_PER_HOUR))
     per_hour = np.diff(np.concatenate([[0], np.searchsorted(edges, bounds), [n - 1]]))
-    hours = np.arange(first_hour, first_hour + len(per_hour))
     grid = site.grid.hourly(hours)
     facility = site.facility
     if isinstance(facility, ConstantPue):
@@ -151,14 +285,7 @@ def account(site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s
         energy_cost_usd=energy_cost_usd,
         water_onsite_l=water_onsite_l,
         water_offsite_l=fac_kwh * site.grid.water_intensity_l_per_kwh,
-        edges=edges,
-        it_w=it_w,
-        cooling_w=cooling_w,
-        facility_w=facility_w,
-        dry_bulb_c=dry,
-        carbon_g_per_kwh=carbon,
-        price_usd_per_kwh=price,
-        water_l_per_s=water_rate,
+        site=ElementarySeries(edges, cooling_w, facility_w, dry, carbon, price, water_rate),
     )
 
 

@@ -1,8 +1,11 @@
 """`account` on segments: the total power level per elementary interval and per-owner totals."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from simcompute.config import load_scenario
 from simcompute.power.accounting import _edges, _total_level, account
@@ -71,3 +74,27 @@ def test_edges_are_every_change_point_in_the_run():
     expected = expected[(expected >= 0) & (expected <= end)]
     np.testing.assert_array_equal(_edges(t0, t1, end, bounds), expected)
     assert _edges(t0[:0], t1[:0], end, bounds[:0]).tolist() == [0.0, end]
+
+
+@pytest.mark.parametrize("offset_s", [0.0, 1234.5])
+def test_constant_pue_totals_and_series_match_the_elementary_intervals(offset_s):
+    # hourly intensity and price profiles: segments that cross hour boundaries are split
+    from simcompute.power.accounting import _account_intervals
+
+    cfg = yaml.safe_load(Path("scenarios/carbon-window.yaml").read_text())
+    cfg["site"]["marginal_carbon_intensity_g_per_kwh"] = 650.0
+    site = resolve(load_scenario(cfg)).site
+    power, names, _inside, _gpu_w, _codes = segments(np.random.default_rng(17), 3000, 3, 20 * 3600.0)
+    linear = account(site, power, names, 20 * 3600.0, offset_s)
+    exact = _account_intervals(site, power, names, 20 * 3600.0, offset_s)
+    totals = ("it_j", "facility_j", "cooling_j", "co2_kg", "marginal_co2_kg", "energy_cost_usd", "water_onsite_l",
+              "water_offsite_l")  # fmt: skip
+    for total in totals:
+        np.testing.assert_allclose(getattr(linear, total), getattr(exact, total), rtol=1e-11, err_msg=total)
+    edges = np.linspace(0.0, 20 * 3600.0, 37)
+    from simcompute.integrate import interval_means
+
+    it_w = interval_means(power["t_start_s"], power["t_end_s"], power["gpu_power_w"].to_numpy(), edges)
+    got, want = linear.site.means(edges, it_w), exact.site.means(edges, it_w)
+    for name, values in want.items():
+        np.testing.assert_allclose(got[name], values, rtol=1e-10, atol=1e-9, err_msg=name)

@@ -49,9 +49,15 @@ def resolve_profile_path(field: str, ref: str) -> Path:
 
 
 def read_profile(
-    field: str, ref: str, required: tuple[str, ...], optional: tuple[str, ...] = (), minimum: float = 0.0
+    field: str,
+    ref: str,
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    minimum: float = 0.0,
+    maximum: float = math.inf,
 ) -> HourlyProfile:
     """Read and validate a profile CSV (see the module docstring); `#` lines are comments.
+    Every value must lie in [minimum, maximum].
 
     Rows in error messages are line numbers in the file (1 = first line).
     """
@@ -84,6 +90,8 @@ def read_profile(
             x = _number(field, path, n, c, cells[c])
             if x < minimum:
                 raise ConfigError(field, f"{path} row {n}, column '{c}': {x:g} is below {minimum:g}")
+            if x > maximum:
+                raise ConfigError(field, f"{path} row {n}, column '{c}': {x:g} is above {maximum:g}")
             values[c].append(x)
     if len(rows) < 2:
         raise ConfigError(field, f"{path}: no data rows after the header")

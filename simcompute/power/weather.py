@@ -21,6 +21,12 @@ from simcompute.errors import ConfigError
 from simcompute.power.profiles import HourlyProfile, read_profile
 from simcompute.units import SECONDS_PER_HOUR
 
+# Bounds of a weather CSV's temperatures: the WMO's recorded extremes of air temperature are
+# -89.2 C (Vostok, 1983) and 56.7 C (Furnace Creek, 1913) (WMO Weather and Climate Extremes
+# Archive, https://wmo.asu.edu/); anything outside [-90, 60] C is a unit or column mistake.
+MIN_AIR_TEMPERATURE_C = -90.0
+MAX_AIR_TEMPERATURE_C = 60.0
+
 HOURS_PER_YEAR = 8760
 PEAK_HOUR = 15.0  # daily maximum temperature at ~15:00 local time (typical diurnal cycle)
 MID_MONTH_DAY = np.array([15.5, 45, 74.5, 105, 135.5, 166, 196.5, 227.5, 258, 288.5, 319, 349.5])
@@ -113,7 +119,13 @@ def climate_weather(climate: Climate) -> Weather:
 
 def csv_weather(field: str, path: str) -> Weather:
     """Weather from a user CSV: columns hour, dry_bulb_c, wet_bulb_c (see power/profiles.py)."""
-    profile: HourlyProfile = read_profile(field, path, ("dry_bulb_c", "wet_bulb_c"), minimum=-90.0)
+    profile: HourlyProfile = read_profile(
+        field,
+        path,
+        ("dry_bulb_c", "wet_bulb_c"),
+        minimum=MIN_AIR_TEMPERATURE_C,
+        maximum=MAX_AIR_TEMPERATURE_C,
+    )
     dry, wet = profile.columns["dry_bulb_c"], profile.columns["wet_bulb_c"]
     bad = np.nonzero(wet > dry + 1e-9)[0]
     if len(bad):

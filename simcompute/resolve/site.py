@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from simcompute.catalog import Catalog, Region
 from simcompute.config import Scenario
+from simcompute.config.base import MAX_CARBON_G_PER_KWH, MAX_PRICE_USD_PER_KWH
 from simcompute.errors import ConfigError
 from simcompute.power import DEFAULT_PUE, DEFAULT_WUE_L_PER_KWH, ConstantPue, Grid
 from simcompute.power.facility import CoolingModel
@@ -56,11 +57,12 @@ def resolve_site(scenario: Scenario, catalog: Catalog, cluster: ClusterSpec | No
         ),
         carbon_profile=(
             read_profile("site.grid_profile", cfg.grid_profile, ("carbon_intensity_g_per_kwh",),
-                         ("marginal_carbon_intensity_g_per_kwh",))
+                         ("marginal_carbon_intensity_g_per_kwh",), maximum=MAX_CARBON_G_PER_KWH)
             if cfg.grid_profile else None
         ),
         price_profile=(
-            read_profile("site.price_profile", cfg.price_profile, ("price_usd_per_kwh",))
+            read_profile("site.price_profile", cfg.price_profile, ("price_usd_per_kwh",),
+                         maximum=MAX_PRICE_USD_PER_KWH)
             if cfg.price_profile else None
         ),
     )  # fmt: skip

@@ -42,6 +42,14 @@ def test_bad_profile_csv_names_file_row_and_column(scenario_dict, tmp_path):
     bad.write_text("hour,price_usd_per_kwh\n0,1\n2,1\n")
     with pytest.raises(ConfigError, match=r"row 3, column 'hour': expected 1"):
         sc.run(scenario_dict)
+    bad.write_text("hour,price_usd_per_kwh\n0,0.12\n1,120\n")  # cents, not dollars
+    with pytest.raises(ConfigError, match=r"row 3, column 'price_usd_per_kwh': 120 is above 10"):
+        sc.run(scenario_dict)
+    bad.write_text("hour,carbon_intensity_g_per_kwh\n0,0.4\n1,400000\n")
+    scenario_dict["site"]["price_profile"] = None
+    scenario_dict["site"]["grid_profile"] = str(bad)
+    with pytest.raises(ConfigError, match=r"row 3, column 'carbon_intensity_g_per_kwh': 400000 is above 2000"):
+        sc.run(scenario_dict)
 
 
 def test_bad_weather_csv_and_missing_climate(scenario_dict, tmp_path):
@@ -51,6 +59,9 @@ def test_bad_weather_csv_and_missing_climate(scenario_dict, tmp_path):
     with pytest.raises(
         ConfigError, match=r"site.cooling.weather_csv: .*weather.csv row 3, column 'wet_bulb_c'"
     ):
+        sc.run(scenario_dict)
+    bad.write_text("hour,dry_bulb_c,wet_bulb_c\n0,10,8\n1,283,280\n")  # kelvin, not Celsius
+    with pytest.raises(ConfigError, match=r"row 3, column 'dry_bulb_c': 283 is above 60"):
         sc.run(scenario_dict)
     scenario_dict["site"] = {"region": "world", "cooling": {}}
     with pytest.raises(ConfigError, match="has no bundled climate"):

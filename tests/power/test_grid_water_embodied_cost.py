@@ -48,7 +48,9 @@ def test_bad_profile_csv_names_file_row_and_column(scenario_dict, tmp_path):
     bad.write_text("hour,carbon_intensity_g_per_kwh\n0,0.4\n1,400000\n")
     scenario_dict["site"]["price_profile"] = None
     scenario_dict["site"]["grid_profile"] = str(bad)
-    with pytest.raises(ConfigError, match=r"row 3, column 'carbon_intensity_g_per_kwh': 400000 is above 2000"):
+    with pytest.raises(
+        ConfigError, match=r"row 3, column 'carbon_intensity_g_per_kwh': 400000 is above 2000"
+    ):
         sc.run(scenario_dict)
 
 

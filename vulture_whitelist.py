@@ -19,3 +19,4 @@ _.nvmlSystemGetDriverVersion, _.nvmlSystemGetCudaDriverVersion
 _.foo
 _.caption  # rich.table.Table.caption (report/tables.py): read by rich when it prints
 _.cost_usd, _.energy_mwh, _.co2_t  # simcompute.budget.spec.Limits: read by getattr (budget/plan.py)
+_.water_l_per_s  # simcompute.power.accounting.ElementarySeries: read by getattr over SITE_SERIES

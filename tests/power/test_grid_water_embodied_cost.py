@@ -26,31 +26,24 @@ def test_hourly_carbon_and_price_profiles_integrate_exactly(scenario_dict):
     assert r.total("marginal_co2_kg") > r.total("co2_kg")
 
 
-def test_bad_profile_csv_names_file_row_and_column(scenario_dict, tmp_path):
-    bad = tmp_path / "grid.csv"
-    bad.write_text("hour,carbon_intensity_g_per_kwh\n0,100\n1,abc\n")
-    scenario_dict["site"]["grid_profile"] = str(bad)
-    with pytest.raises(
-        ConfigError, match=r"site.grid_profile: .*grid.csv row 3, column 'carbon_intensity_g_per_kwh'"
-    ):
-        sc.run(scenario_dict)
-    bad.write_text("hour,price\n0,1\n")
-    scenario_dict["site"]["grid_profile"] = None
-    scenario_dict["site"]["price_profile"] = str(bad)
-    with pytest.raises(ConfigError, match=r"row 1 \(header\): missing column\(s\) price_usd_per_kwh"):
-        sc.run(scenario_dict)
-    bad.write_text("hour,price_usd_per_kwh\n0,1\n2,1\n")
-    with pytest.raises(ConfigError, match=r"row 3, column 'hour': expected 1"):
-        sc.run(scenario_dict)
-    bad.write_text("hour,price_usd_per_kwh\n0,0.12\n1,120\n")  # cents, not dollars
-    with pytest.raises(ConfigError, match=r"row 3, column 'price_usd_per_kwh': 120 is above 10"):
-        sc.run(scenario_dict)
-    bad.write_text("hour,carbon_intensity_g_per_kwh\n0,0.4\n1,400000\n")
-    scenario_dict["site"]["price_profile"] = None
-    scenario_dict["site"]["grid_profile"] = str(bad)
-    with pytest.raises(
-        ConfigError, match=r"row 3, column 'carbon_intensity_g_per_kwh': 400000 is above 2000"
-    ):
+BAD_PROFILES = [  # (field, CSV, the error)
+    ("grid_profile", "hour,carbon_intensity_g_per_kwh\n0,100\n1,abc\n",
+     r"site.grid_profile: .*grid_profile.csv row 3, column 'carbon_intensity_g_per_kwh'"),
+    ("price_profile", "hour,price\n0,1\n", r"row 1 \(header\): missing column\(s\) price_usd_per_kwh"),
+    ("price_profile", "hour,price_usd_per_kwh\n0,1\n2,1\n", r"row 3, column 'hour': expected 1"),
+    ("price_profile", "hour,price_usd_per_kwh\n0,0.12\n1,120\n",  # cents, not dollars
+     r"row 3, column 'price_usd_per_kwh': 120 is above 10"),
+    ("grid_profile", "hour,carbon_intensity_g_per_kwh\n0,0.4\n1,400000\n",
+     r"row 3, column 'carbon_intensity_g_per_kwh': 400000 is above 2000"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("field", "text", "error"), BAD_PROFILES)
+def test_bad_profile_csv_names_file_row_and_column(scenario_dict, tmp_path, field, text, error):
+    bad = tmp_path / f"{field}.csv"
+    bad.write_text(text)
+    scenario_dict["site"][field] = str(bad)
+    with pytest.raises(ConfigError, match=error):
         sc.run(scenario_dict)
 
 

@@ -126,14 +126,8 @@ def _owner_energy(power: pd.DataFrame, owners: list[str]) -> pd.DataFrame:
 
 
 def build_summary(
-    resolved: ResolvedScenario,
-    records: Records,
-    power: pd.DataFrame,
-    acc: Accounting | None = None,
-    request_frames: dict[str, pd.DataFrame] | None = None,
+    resolved: ResolvedScenario, records: Records, power: pd.DataFrame, acc: Accounting | None = None
 ) -> pd.DataFrame:
-    """One row per workload (and pool, and the total); `request_frames` are the services'
-    `requests_frame`s when the caller has them already."""
     site, cluster = resolved.site, resolved.cluster
     energy = _owner_energy(power, records.owners)
     energy_rows = energy.to_dict("index")
@@ -202,9 +196,7 @@ def build_summary(
     total["mean_pue"] = _ratio(total["facility_energy_kwh"], total["it_energy_kwh"])
     frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
     _add_intervals(frame, resolved)
-    if request_frames is None:
-        request_frames = {name: requests_frame(name, cols) for name, cols in records.requests.items()}
-    _add_inference_columns(frame, request_frames, jobs)
+    _add_inference_columns(frame, records, jobs)
     return frame[SUMMARY_COLUMNS + INTERVAL_SUMMARY_COLUMNS + INFERENCE_COLUMNS]
 
 
@@ -239,9 +231,7 @@ def _add_intervals(frame: pd.DataFrame, resolved: ResolvedScenario) -> None:
                 frame.loc[rows[spec.name], f"{col}_p{q}"] = value
 
 
-def _add_inference_columns(
-    frame: pd.DataFrame, request_frames: dict[str, pd.DataFrame], jobs: dict[str, dict[str, Any]]
-) -> None:
+def _add_inference_columns(frame: pd.DataFrame, records: Records, jobs: dict[str, dict[str, Any]]) -> None:
     """Latency percentiles, throughput and per-query energy/carbon/water/cost of services.
 
     Per-query figures divide the service's whole energy (idle GPUs included) by its completed
@@ -249,10 +239,10 @@ def _add_inference_columns(
     """
     for column in INFERENCE_COLUMNS:
         frame[column] = np.nan
-    for name, requests in request_frames.items():
+    for name, cols in records.requests.items():
         i = frame.index[frame["workload"] == name][0]
         row = frame.loc[i]
-        stats = latency_summary(requests, row["wall_time_s"])
+        stats = latency_summary(requests_frame(name, cols), row["wall_time_s"])
         job = jobs[name]
         done = stats["requests_completed"]
         per_query = 1.0 / done if done else np.nan
@@ -283,11 +273,9 @@ REQUEST_COLUMNS = {  # the `requests` table's columns and types, also when it ha
 }  # fmt: skip
 
 
-def build_requests(records: Records, request_frames: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+def build_requests(records: Records) -> pd.DataFrame:
     """One row per request of every inference workload (no rows, same columns, without services)."""
-    if request_frames is None:
-        request_frames = {name: requests_frame(name, cols) for name, cols in records.requests.items()}
-    frames = list(request_frames.values())
+    frames = [requests_frame(name, cols) for name, cols in records.requests.items()]
     if frames:
         return pd.concat(frames, ignore_index=True)
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in REQUEST_COLUMNS.items()})
@@ -427,8 +415,7 @@ def build_result(
     acc = account(resolved.site, power, records.owners, records.end_s)
     metadata = dict(metadata or {})
     metadata.update(capacity_report(resolved, acc, records.end_s))
-    request_frames = {name: requests_frame(name, cols) for name, cols in records.requests.items()}
-    summary = build_summary(resolved, records, power, acc, request_frames)
+    summary = build_summary(resolved, records, power, acc)
     events = records.events_frame()
     return Result(
         scenario_name=resolved.scenario.name,
@@ -437,7 +424,7 @@ def build_result(
         jobs=pd.DataFrame(records.jobs),
         events=events,
         power=power,
-        requests=build_requests(records, request_frames),
+        requests=build_requests(records),
         metadata=metadata,
         cluster=build_cluster(resolved, records, summary, events),
     )

@@ -74,7 +74,6 @@ def _resolve(scenario: Scenario, catalog: Catalog | None, calibration: str | Non
             services.append(resolve_inference(i, workload, cluster, catalog))
             continue
         jobs.append(resolve_training(i, workload, cluster, catalog, scenario))
-    _check_reservations(cluster, jobs, services)
     trace_jobs = resolve_trace_jobs(scenario, cluster, catalog)
     resolved = ResolvedScenario(
         scenario=scenario, cluster=cluster, site=site, jobs=tuple(jobs), calibration=profile,
@@ -83,27 +82,6 @@ def _resolve(scenario: Scenario, catalog: Catalog | None, calibration: str | Non
     )  # fmt: skip
     check_work(resolved)
     return resolved
-
-
-def _check_reservations(
-    cluster: ClusterSpec, jobs: list[TrainingJobSpec], services: list[InferenceServiceSpec]
-) -> None:
-    """Services hold their GPUs for the whole run: they and every training job must fit beside them."""
-    reserved = 0
-    for service in services:
-        reserved += service.config.gpus
-        if reserved > cluster.total_gpus:
-            raise ConfigError(
-                f"{service.path}.replicas",
-                f"inference services reserve {reserved} GPUs but the cluster has {cluster.total_gpus}",
-            )
-    for job in jobs:
-        if job.config.gpus > cluster.total_gpus - reserved:
-            raise ConfigError(
-                f"workloads[{job.index}].gpus",
-                f"{job.config.gpus} GPUs requested but inference services reserve {reserved} of the "
-                f"cluster's {cluster.total_gpus}",
-            )
 
 
 __all__ = [

@@ -56,13 +56,6 @@ def test_training_and_inference_share_the_cluster(serving):
     )
 
 
-def test_training_cannot_take_reserved_gpus(serving):
-    serving["workloads"].append({"kind": "training", "name": "train", "model": "llama-7b", "tokens": "20M",
-                                 "gpus": 8, "global_batch_tokens": 1048576})  # fmt: skip
-    with pytest.raises(sc.ConfigError, match=r"workloads\[1\].gpus: .*reserve 1"):
-        sc.run(serving)
-
-
 def test_same_seed_same_results(serving):
     a, b = sc.run(serving), sc.run(serving)
     assert a.requests.equals(b.requests)

@@ -141,3 +141,19 @@ def test_a_replica_waits_for_gpus_in_one_node(serving, tmp_path):
     serving["workloads"][0].update(submit_at="10s", gpus_per_replica=4)
     res = sc.run(serving)
     assert res.jobs.set_index("workload").loc["chat", "start_s"] == 100
+
+
+def test_training_that_needs_the_service_gpus_waits_for_the_service(serving):
+    """The whole node for a training job, one GPU for the service: the service claims first
+    (services before training), so the job starts when the service gives its GPU back."""
+    serving["workloads"].append(
+        {"kind": "training", "name": "pretrain", "model": "llama-7b", "tokens": "20M", "gpus": 8,
+         "global_batch_tokens": 1048576, "seq_len": 2048}
+    )  # fmt: skip
+    res = sc.run(serving)
+    jobs = res.jobs.set_index("workload")
+    service_end = jobs.loc["chat", "end_s"]
+    assert jobs.loc["chat", "start_s"] == 0 and service_end > 50
+    assert jobs.loc["pretrain", "start_s"] == service_end and jobs.loc["pretrain", "completed"]
+    # never more GPUs busy than the node has
+    assert res.timeseries["gpus_busy"].max() <= 8 + 1e-9

@@ -17,7 +17,7 @@ from __future__ import annotations
 from heapq import heappush
 
 from simcompute.config import InferenceWorkload
-from simcompute.engine.inference.replica import DECODE, STEP, Replica
+from simcompute.engine.inference.replica import DECODE, STEP, Replica, pack_segment
 from simcompute.perf.inference import prefill_context
 
 
@@ -104,7 +104,7 @@ class ContinuousBatching(Replica):
         t0, tokens = self.t, self.step_tokens
         joules = self.energy.excess_w[tokens] * (t_end - t0)
         if t_end > t0:  # Segments.add, inlined (hot path)
-            self.add_segment((t0, t_end, tokens))
+            self.add_segment(pack_segment(t0, t_end, tokens))
         reqs, running, completions = self.reqs, self.running, self.completions
         energy_j, first_token, generated_of, output = (
             reqs.energy,

@@ -17,6 +17,7 @@ above idle of every iteration is shared by the tokens each request processes in 
 from __future__ import annotations
 
 import math
+import struct
 from abc import ABC, abstractmethod
 from array import array
 from collections import deque
@@ -34,9 +35,14 @@ KV_WATERMARK = 0.01
 """Share of the KV cache kept free at admission (vLLM `watermark=0.01`)."""
 
 
+pack_segment = struct.Struct("ddd").pack
+"""One segment's (start, end, tokens) as bytes: `Segments.flat.frombytes(pack_segment(...))`
+appends it in half the time of `extend((start, end, tokens))`, which parses each item."""
+
+
 class Segments:
     """Power segments of one replica: (start, end, tokens per iteration; 0 = idle) triples in
-    one flat typed array (one `extend` a segment in the hot paths)."""
+    one flat typed array (the hot paths append `pack_segment` bytes)."""
 
     __slots__ = ("flat",)
 
@@ -48,7 +54,7 @@ class Segments:
 
     def add(self, t0: float, t1: float, tokens: int) -> None:
         if t1 > t0:
-            self.flat.extend((t0, t1, tokens))
+            self.flat.frombytes(pack_segment(t0, t1, tokens))
 
     def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Start and end times, and tokens as integers (`np.intp`)."""
@@ -124,7 +130,7 @@ class Replica(ABC):
         self.energy = EnergyShares(excess_w, reqs)
         self.stretch = ReferenceStretch(step) if reference else DecodeStretch(step)
         self.segments = Segments()
-        self.add_segment = self.segments.flat.extend  # one (start, end, tokens) triple (hot paths)
+        self.add_segment = self.segments.flat.frombytes  # one `pack_segment` (hot paths)
         self.t = 0.0  # end of the last operation carried out
         self.busy_s = 0.0
         self.waiting: deque[int] = deque()
@@ -280,7 +286,7 @@ class Replica(ABC):
         t0 = stretch.start_s
         seconds = t_end - t0
         if seconds > 0:  # Segments.add, inlined (hot path)
-            self.add_segment((t0, t_end, batch))
+            self.add_segment(pack_segment(t0, t_end, batch))
         energy = self.energy
         energy.per_running_j += energy.excess_w[batch] * seconds / batch  # energy.decode, inlined
         self.decode_steps = step = self.decode_steps + n

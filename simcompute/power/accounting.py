@@ -195,9 +195,10 @@ def _account_intervals(
     site, power: pd.DataFrame, owners: list[str], end_s: float, offset_s: float = 0.0
 ) -> Accounting:
     """Any facility: the totals and series on the elementary intervals (see the module
-    docstring). Arrays as long as the segments or the intervals are written into a few reused
-    buffers: at a million requests each is tens of MB, and fresh memory costs more than the
-    arithmetic."""
+    docstring). `account` sends a constant PUE to `_account_linear`; the constant-PUE branch
+    here is the exact reference that path is tested against. Arrays as long as the segments or
+    the intervals are written into a few reused buffers: at a million requests each is tens of
+    MB, and fresh memory costs more than the arithmetic."""
     n_owners = len(owners)
     t0, t1, seg_it, codes = _segments(power)
     bounds, hours = _hours(site, offset_s, end_s)
